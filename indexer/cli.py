@@ -1,0 +1,135 @@
+"""The ``vnsearch`` command: a thin layer that validates input and calls the library."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import sys
+from pathlib import Path
+
+import click
+
+from indexer import config
+from indexer.indexing import build
+from indexer.engine import MAX_HITS_PER_PAGE, SearchEngine
+from indexer.query import QueryError
+from indexer.store import IndexBusy, IndexNotFound
+
+_MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
+
+
+def _open_engine(index_dir: Path) -> SearchEngine:
+    try:
+        return SearchEngine(index_dir)
+    except IndexNotFound as e:
+        raise click.ClickException(str(e)) from None
+
+
+def _terminal(html_text: str, color: bool) -> str:
+    """Render a highlighted HTML fragment for a terminal."""
+    def repl(m: re.Match) -> str:
+        inner = m.group(1)
+        return click.style(inner, fg="yellow", bold=True) if color else f"[{inner}]"
+    return html.unescape(_MARK.sub(repl, html_text))
+
+
+@click.group()
+@click.option("--index-dir", type=click.Path(file_okay=False, path_type=Path),
+              default=lambda: str(config.index_dir()), show_default="var/index or $VNSEARCH_INDEX_DIR",
+              help="Directory of the index.")
+@click.pass_context
+def main(ctx: click.Context, index_dir: Path) -> None:
+    """vnsearch: Vietnamese full-text search."""
+    ctx.obj = {"index_dir": index_dir}
+
+
+@main.command("index")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--full", is_flag=True, help="Rebuild into a fresh directory and swap it in atomically.")
+@click.option("--wait", type=float, default=0.0, show_default=True,
+              help="Seconds to wait for another build to finish before giving up.")
+@click.pass_context
+def index_cmd(ctx: click.Context, paths: tuple[Path, ...], full: bool, wait: float) -> None:
+    """Index PATHS (files or directories; default: corpus/ or $VNSEARCH_CORPUS_DIR).
+
+    The PATHS are the whole corpus: new files are added, changed files
+    re-indexed, files no longer there removed. Unchanged files are skipped.
+    """
+    if not paths:
+        default = config.corpus_dir()
+        if not default.is_dir():
+            raise click.ClickException(f"no PATHS given and the corpus directory {default} does not exist")
+        paths = (default,)
+    try:
+        report = build(ctx.obj["index_dir"], paths, full=full, lock_timeout=wait)
+    except IndexBusy as e:
+        raise click.ClickException(f"busy: {e}") from None
+    for problem in report.problems:
+        click.echo(f"skipped {problem.path}: {problem.reason}", err=True)
+    kind = "full rebuild" if report.full else "incremental"
+    click.echo(f"{kind}: {report.articles_indexed} articles indexed from "
+               f"{report.files_added} added, {report.files_updated} changed files; "
+               f"{report.files_deleted} removed, {report.files_unchanged} unchanged; "
+               f"{len(report.problems)} skipped; {report.seconds:.1f}s")
+
+
+@main.command("search")
+@click.argument("query")
+@click.option("--limit", "-n", type=click.IntRange(1, MAX_HITS_PER_PAGE), default=10, show_default=True,
+              help="Hits per page.")
+@click.option("--page", type=click.IntRange(1, None), default=1, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON object of the web API.")
+@click.pass_context
+def search_cmd(ctx: click.Context, query: str, limit: int, page: int, as_json: bool) -> None:
+    """Search the index for QUERY ("quoted phrase", -excluded words)."""
+    engine = _open_engine(ctx.obj["index_dir"])
+    try:
+        result = engine.search(query, page=page, hits_per_page=limit)
+    except QueryError as e:
+        raise click.ClickException(e.message) from None
+    finally:
+        engine.close()
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    color = sys.stdout.isatty()
+    click.echo(f"{result['totalHits']} results ({result['processingTimeMs']} ms)"
+               + (f" — page {page}/{result['totalPages']}" if result["totalPages"] > 1 else ""))
+    if result["suggestion"]:
+        click.echo(f"Did you mean: {result['suggestion']}")
+    first = (page - 1) * limit
+    for rank, hit in enumerate(result["hits"], start=first + 1):
+        meta = " · ".join(x for x in (hit["date"], hit["source"], hit["id"]) if x)
+        click.echo(f"\n{rank}. {_terminal(hit['_formatted']['title'], color)}  ({hit['_score']})")
+        click.echo(f"   {meta}")
+        click.echo(f"   {_terminal(hit['_formatted']['body'], color)}")
+
+
+@main.command("stats")
+@click.pass_context
+def stats_cmd(ctx: click.Context) -> None:
+    """Show what the index holds."""
+    engine = _open_engine(ctx.obj["index_dir"])
+    try:
+        stats = engine.stats()
+    finally:
+        engine.close()
+    for key, value in stats.items():
+        click.echo(f"{key}: {value}")
+
+
+@main.command("serve", context_settings={"ignore_unknown_options": False})
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="gunicorn sync workers (default: one per core).")
+@click.pass_context
+def serve_cmd(ctx: click.Context, host: str, port: int, workers: int | None) -> None:
+    """Serve the web UI and JSON API with gunicorn (production server)."""
+    from webui.serve import serve   # Flask and gunicorn only when serving
+    serve(index_dir=ctx.obj["index_dir"], host=host, port=port, workers=workers)
+
+
+if __name__ == "__main__":
+    main()

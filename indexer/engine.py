@@ -1,0 +1,330 @@
+"""Search over the current index generation: ranking, pagination, snippets.
+
+Ranking (BM25F over exact and folded fields):
+
+* every query syllable matches its folded form (title and body); when the
+  query carries accents its exact form scores on top, so ``bác`` ranks
+  ``Bác`` above ``bạc``; a plain query is matched folded, losing nothing;
+* pyvi words of the query (``đảng_viên``) add score where the index holds the
+  same word, never a requirement (pyvi may split a passage differently);
+* the title weighs ``TITLE_BOOST`` times the body;
+* documents matching every query clause form the first tier, documents
+  matching only some follow, each tier ordered by score;
+* quoted phrases match consecutive syllables; ``-word`` excludes.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable
+from pathlib import Path
+
+from whoosh import query as Q
+from whoosh.scoring import BM25F
+
+from indexer import store
+from indexer.accents import AccentModel
+from indexer.highlight import HighlightGroup, mark, match_spans, snippet
+from indexer.query import AnalyzedClause, QueryError, Term, parse
+
+TITLE_BOOST = 2.0
+EXACT_BOOST = 1.5
+RESTORED_BOOST = 0.5
+WORD_BOOST = 0.5
+MAX_HITS_PER_PAGE = 100
+MAX_SUGGEST_CHARS = 200
+STORED_FIELDS = ("id", "title", "date", "source", "url")
+
+
+@dataclass(frozen=True)
+class CompiledQuery:
+    required: list[Q.Query]      # one per positive clause: all must match for tier 1
+    optional: list[Q.Query]      # word boosts
+    excluded: list[Q.Query]
+    groups: list[HighlightGroup]
+    suggestion: str | None       # accents restored for a plain query ("did you mean")
+
+
+Restorer = Callable[[list[str]], list[str]]
+
+
+def _syllable_query(term: Term, exact_boost: float) -> Q.Query:
+    parts = [Q.Term("body_f", term.folded), Q.Term("title_f", term.folded, boost=TITLE_BOOST)]
+    if exact_boost:
+        parts += [Q.Term("body_x", term.exact, boost=exact_boost),
+                  Q.Term("title_x", term.exact, boost=exact_boost * TITLE_BOOST)]
+    return Q.Or(parts)
+
+
+def _phrase_query(terms: tuple[Term, ...], exact_boost: float) -> Q.Query:
+    folded = [t.folded for t in terms]
+    parts = [Q.Phrase("body_f", folded), Q.Phrase("title_f", folded, boost=TITLE_BOOST)]
+    if exact_boost:
+        exact = [t.exact for t in terms]
+        parts += [Q.Phrase("body_x", exact, boost=exact_boost),
+                  Q.Phrase("title_x", exact, boost=exact_boost * TITLE_BOOST)]
+    return Q.Or(parts)
+
+
+def _exclusion(clause: AnalyzedClause) -> Q.Query:
+    """An excluded clause matches exactly as typed: ``-bạc`` keeps ``bác``."""
+    accented = any(t.accented for t in clause.syllables)
+    field = "x" if accented else "f"
+    forms = [t.exact if accented else t.folded for t in clause.syllables]
+    if len(forms) == 1:
+        return Q.Or([Q.Term(f"body_{field}", forms[0]), Q.Term(f"title_{field}", forms[0])])
+    return Q.Or([Q.Phrase(f"body_{field}", forms), Q.Phrase(f"title_{field}", forms)])
+
+
+def _with_restored_accents(clause: AnalyzedClause, restore: Restorer) -> AnalyzedClause:
+    """The clause as if typed with the accents the index makes most likely."""
+    exact = restore([t.folded for t in clause.syllables])
+    syllables = tuple(Term(e, t.folded) for e, t in zip(exact, clause.syllables))
+    words = tuple(Term(f"{a.exact}_{b.exact}", f"{a.folded}_{b.folded}")
+                  for a, b in zip(syllables, syllables[1:]))
+    return AnalyzedClause(clause.clause, syllables, words)
+
+
+def compile_query(clauses: list[AnalyzedClause], restore: Restorer | None = None) -> CompiledQuery:
+    """Whoosh queries for parsed clauses.
+
+    An accented query scores exact forms on top of folded ones (EXACT_BOOST).
+    A plain query is matched folded; with ``restore``, the accents the index
+    makes most likely are scored on top too, with the smaller RESTORED_BOOST
+    (a guess, not the user's word), and are the "did you mean" suggestion.
+    """
+    positive = [c for c in clauses if not c.clause.negated]
+    accented = any(t.accented for c in positive for t in c.syllables)
+    exact_boost, suggestion = (EXACT_BOOST if accented else 0.0), None
+    if not accented and restore is not None and positive:
+        plain = [t.folded for c in positive for t in c.syllables]
+        positive = [_with_restored_accents(c, restore) for c in positive]
+        restored = [t.exact for c in positive for t in c.syllables]
+        exact_boost = RESTORED_BOOST
+        suggestion = " ".join(restored) if restored != plain else None
+    required, optional, groups = [], [], []
+    for c in positive:
+        if c.clause.phrase and len(c.syllables) > 1:
+            required.append(_phrase_query(c.syllables, exact_boost))
+            groups.append(HighlightGroup(c.syllables, True, bool(exact_boost)))
+            continue
+        required.extend(_syllable_query(t, exact_boost) for t in c.syllables)
+        groups.append(HighlightGroup(c.syllables, False, bool(exact_boost)))
+        field = "body_x" if exact_boost else "body_f"
+        for w in c.words:
+            optional.append(Q.Term(field, w.exact if exact_boost else w.folded, boost=WORD_BOOST))
+    excluded = [_exclusion(c) for c in clauses if c.clause.negated]
+    return CompiledQuery(required, optional, excluded, groups, suggestion)
+
+
+class SearchEngine:
+    """One open index; cheap to keep for a process's lifetime.
+
+    ``refresh()`` reopens only when the index changed: an incremental commit
+    (Whoosh's ``up_to_date``) or a full rebuild's swap of ``CURRENT`` (compared
+    by directory, since a new generation may carry the same commit number).
+    """
+
+    def __init__(self, index_dir: Path | str) -> None:
+        self.index_dir = Path(index_dir)
+        self._lock = threading.RLock()
+        self._searcher = None
+        self._generation: Path | None = None
+        self._accents: AccentModel | None = None
+        self._open()
+
+    # -- lifecycle ---------------------------------------------------------
+    def _open(self) -> None:
+        gen = store.current_generation(self.index_dir)
+        ix = store.whoosh_index.open_dir(str(gen))
+        old = self._searcher
+        self._searcher = ix.searcher(weighting=BM25F(B=0.75, K1=1.2))
+        self._generation = gen
+        self._accents = None
+        if old is not None:
+            old.close()
+
+    def refresh(self) -> bool:
+        """Pick up a newer index if there is one; True if it did."""
+        with self._lock:
+            gen = store.current_generation(self.index_dir)
+            if gen != self._generation or not self._searcher.up_to_date():
+                # Not Searcher.refresh(): it reuses segment readers and misses
+                # deletions committed into an old segment (a re-indexed file
+                # would show twice).
+                self._open()
+                return True
+            return False
+
+    def close(self) -> None:
+        with self._lock:
+            if self._searcher is not None:
+                self._searcher.close()
+                self._searcher = None
+
+    def __enter__(self) -> "SearchEngine":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @property
+    def generation(self) -> str:
+        return self._generation.name if self._generation else ""
+
+    # -- search ------------------------------------------------------------
+    def search(self, q: str, page: int = 1, hits_per_page: int = 10) -> dict:
+        """Ranked, highlighted hits of ``q``: the JSON object of the CLI and API.
+
+        Raises QueryError for an empty or over-long query and for a page or
+        page size out of range.
+        """
+        started = time.perf_counter()
+        if not isinstance(page, int) or page < 1:
+            raise QueryError("invalid_page", "page must be an integer ≥ 1.")
+        if not isinstance(hits_per_page, int) or not 1 <= hits_per_page <= MAX_HITS_PER_PAGE:
+            raise QueryError("invalid_hits_per_page",
+                             f"hitsPerPage must be an integer from 1 to {MAX_HITS_PER_PAGE}.")
+        clauses = parse(q)
+        with self._lock:
+            compiled = compile_query(clauses, self.accent_model().restore)
+            hits, total = self._ranked_page(compiled, page, hits_per_page)
+        return {
+            "query": q,
+            "hits": hits,
+            "totalHits": total,
+            "totalPages": (total + hits_per_page - 1) // hits_per_page,
+            "page": page,
+            "hitsPerPage": hits_per_page,
+            "processingTimeMs": round((time.perf_counter() - started) * 1000, 1),
+            "suggestion": compiled.suggestion,
+        }
+
+    def _tiers(self, compiled: CompiledQuery) -> list[Q.Query]:
+        if not compiled.required:
+            return []
+        everything = Q.And(compiled.required)
+        tiers = [everything]
+        if len(compiled.required) > 1:
+            tiers.append(Q.AndNot(Q.Or(compiled.required), everything))
+        out = []
+        for tier in tiers:
+            if compiled.optional:
+                tier = Q.AndMaybe(tier, Q.Or(compiled.optional))
+            if compiled.excluded:
+                tier = Q.AndNot(tier, Q.Or(compiled.excluded))
+            out.append(tier)
+        return out
+
+    def _ranked_page(self, compiled: CompiledQuery, page: int, per_page: int) -> tuple[list[dict], int]:
+        offset = (page - 1) * per_page
+        want = offset + per_page
+        picked: list[tuple[int, float]] = []
+        total = 0
+        for tier in self._tiers(compiled):
+            limit = max(want - total, 1)
+            results = self._searcher.search(tier, limit=limit)
+            tier_total = len(results)
+            for rank, hit in enumerate(results):
+                if total + rank >= offset and len(picked) < per_page:
+                    picked.append((hit.docnum, hit.score))
+            total += tier_total
+        return [self._hit(docnum, score, compiled) for docnum, score in picked], total
+
+    def _hit(self, docnum: int, score: float, compiled: CompiledQuery) -> dict:
+        stored = self._searcher.stored_fields(docnum)
+        title, body = stored.get("title", ""), stored.get("body", "")
+        title_spans = match_spans(self._searcher, "title_f", docnum, title, compiled.groups)
+        body_spans = match_spans(self._searcher, "body_f", docnum, body, compiled.groups)
+        hit = {k: stored.get(k) for k in STORED_FIELDS}
+        hit["_formatted"] = {"title": mark(title, title_spans), "body": snippet(body, body_spans)}
+        hit["_score"] = round(score, 4)
+        return hit
+
+    # -- did you mean -------------------------------------------------------
+    def accent_model(self) -> AccentModel:
+        if self._accents is None:
+            reader = self._searcher.reader()
+            terms = []
+            for field in ("title_x", "body_x"):
+                for btext, info in reader.iter_field(field):
+                    terms.append((btext.decode("utf-8"), info.doc_frequency()))
+            self._accents = AccentModel.from_lexicon(terms)
+        return self._accents
+
+    def suggest(self, prefix: str, limit: int = 8) -> list[str]:
+        """Completions of a partly typed query, diacritic-insensitive, shown
+        with accents: ``"dang v"`` → ``["đảng viên", …]``. The earlier syllables
+        keep their typed accents, or are restored when typed plain."""
+        if not prefix or not prefix.strip() or len(prefix) > MAX_SUGGEST_CHARS:
+            return []
+        terms = [t for c in parse(prefix) if not c.clause.negated for t in c.syllables]
+        if not terms:
+            return []
+        with self._lock:
+            model = self.accent_model()
+        context = [t.exact for t in terms]
+        if not any(t.accented for t in terms):
+            context = model.restore([t.folded for t in terms])
+        scored: dict[str, int] = {}
+        if prefix[-1].isspace():      # a finished syllable: offer the next one
+            for second, df in model.followers(context[-1])[:limit]:
+                scored[" ".join(context + [second])] = df
+        else:
+            last, head = terms[-1], context[:-1]
+            for form, df in model.completions(last.folded, last.exact):
+                bonus = model.words.get(head[-1] + "_" + form, 0) if head else 0
+                scored[" ".join(head + [form])] = df + 10 * bonus
+                for second, wdf in model.followers(form)[:2]:
+                    phrase = " ".join(head + [form, second])
+                    scored.setdefault(phrase, wdf)
+        ranked = sorted(scored.items(), key=lambda kv: (-kv[1], kv[0]))
+        return [text for text, _ in ranked[:limit]]
+
+    # -- articles ----------------------------------------------------------
+    def _docnum(self, doc_id: str) -> int | None:
+        return self._searcher.document_number(id=doc_id)
+
+    def get_article(self, doc_id: str) -> dict | None:
+        """The stored article, or None for an unknown id."""
+        with self._lock:
+            docnum = self._docnum(doc_id)
+            if docnum is None:
+                return None
+            stored = self._searcher.stored_fields(docnum)
+        return {"id": stored["id"], "title": stored.get("title", ""), "text": stored.get("body", ""),
+                "date": stored.get("date"), "source": stored.get("source"),
+                "url": stored.get("url"), "path": stored.get("path")}
+
+    def highlight_article(self, doc_id: str, q: str | None) -> dict | None:
+        """The whole article as escaped HTML, the query's matches marked."""
+        with self._lock:
+            docnum = self._docnum(doc_id)
+            if docnum is None:
+                return None
+            stored = self._searcher.stored_fields(docnum)
+            title, body = stored.get("title", ""), stored.get("body", "")
+            groups: list[HighlightGroup] = []
+            if q and q.strip():
+                try:
+                    groups = compile_query(parse(q), self.accent_model().restore).groups
+                except QueryError:
+                    groups = []
+            title_spans = match_spans(self._searcher, "title_f", docnum, title, groups)
+            body_spans = match_spans(self._searcher, "body_f", docnum, body, groups)
+        return {"title": mark(title, title_spans), "body": mark(body, body_spans)}
+
+    def stats(self) -> dict:
+        with self._lock:
+            reader = self._searcher.reader()
+            return {
+                "indexDir": str(self.index_dir),
+                "generation": self.generation,
+                "documents": self._searcher.doc_count(),
+                "deletedPending": self._searcher.doc_count_all() - self._searcher.doc_count(),
+                "segments": len(self._searcher.ix.segments) if hasattr(self._searcher, "ix") and self._searcher.ix else None,
+                "syllableTerms": sum(1 for _ in reader.lexicon("body_x")),
+                "sizeBytes": sum(p.stat().st_size for p in self._generation.iterdir() if p.is_file()),
+            }

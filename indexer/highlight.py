@@ -1,0 +1,144 @@
+"""Snippets from stored character offsets ("pinpoint" highlighting).
+
+The folded fields store, for every posting, ``(position, startchar, endchar)``
+into the ORIGINAL stored text, so a hit's matches are found without
+re-tokenizing it, and the marks fall on the text exactly as written (accents,
+NFD and all) even for a plain query.
+
+Output contract: HTML where every character of the source text is escaped and
+each matched syllable is wrapped in ``<mark>…</mark>``; nothing else is markup.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from html import escape
+from typing import Iterable, Sequence
+
+from whoosh.searching import Searcher
+
+from indexer.analysis import exact_form
+from indexer.normalize import normalize
+from indexer.query import Term
+
+FRAGMENT_CHARS = 220
+CONTEXT_BEFORE = 60
+ELLIPSIS = "…"
+
+
+@dataclass(frozen=True)
+class HighlightGroup:
+    """Syllables to highlight; a phrase only where they occur consecutively."""
+    terms: tuple[Term, ...]
+    phrase: bool
+    exact_preferred: bool   # the query carried accents: prefer exact matches
+
+
+Occurrence = tuple[int, int, int]   # (position, startchar, endchar)
+
+
+def _occurrences(searcher: Searcher, field: str, term: str, docnum: int) -> list[Occurrence]:
+    try:
+        m = searcher.postings(field, term)
+    except Exception:  # whoosh.reading.TermNotFound
+        return []
+    m.skip_to(docnum)
+    if not m.is_active() or m.id() != docnum:
+        return []
+    return list(m.value_as("characters"))
+
+
+def _is_exact(text: str, occ: Occurrence, term: Term) -> bool:
+    return exact_form(normalize(text[occ[1]:occ[2]]).text) == term.exact
+
+
+def _prefer_exact(text: str, occs: list[Occurrence], term: Term) -> list[Occurrence]:
+    exact = [o for o in occs if _is_exact(text, o, term)]
+    return exact or occs
+
+
+def match_spans(searcher: Searcher, field: str, docnum: int, text: str,
+                groups: Iterable[HighlightGroup]) -> list[tuple[int, int]]:
+    """Character spans in ``text`` (the stored original) to mark."""
+    spans: set[tuple[int, int]] = set()
+    for group in groups:
+        per_term = []
+        for term in group.terms:
+            occs = _occurrences(searcher, field, term.folded, docnum)
+            if group.exact_preferred and term.accented:
+                occs = _prefer_exact(text, occs, term)
+            per_term.append(occs)
+        if group.phrase and len(per_term) > 1:
+            spans.update(_phrase_spans(per_term))
+        else:
+            spans.update((s, e) for occs in per_term for _, s, e in occs)
+    return sorted(spans)
+
+
+def _phrase_spans(per_term: Sequence[list[Occurrence]]) -> list[tuple[int, int]]:
+    by_pos = [{pos: (s, e) for pos, s, e in occs} for occs in per_term]
+    out = []
+    for start in by_pos[0]:
+        if all(start + k in by_pos[k] for k in range(1, len(by_pos))):
+            out.extend(by_pos[k][start + k] for k in range(len(by_pos)))
+    return out
+
+
+def mark(text: str, spans: Sequence[tuple[int, int]], start: int = 0, end: int | None = None) -> str:
+    """Escape ``text[start:end]`` and wrap the spans inside it in ``<mark>``."""
+    end = len(text) if end is None else end
+    out, cursor = [], start
+    for s, e in spans:
+        if s < cursor or e > end:
+            continue
+        out.append(escape(text[cursor:s]))
+        out.append("<mark>" + escape(text[s:e]) + "</mark>")
+        cursor = e
+    out.append(escape(text[cursor:end]))
+    return "".join(out)
+
+
+def _snap_left(text: str, i: int) -> int:
+    if i <= 0:
+        return 0
+    space = text.rfind(" ", max(0, i - 20), i)
+    return space + 1 if space != -1 else i
+
+
+def _snap_right(text: str, i: int) -> int:
+    if i >= len(text):
+        return len(text)
+    space = text.find(" ", i, i + 20)
+    return space if space != -1 else i
+
+
+def _windows(text: str, spans: Sequence[tuple[int, int]]) -> list[tuple[int, int, int]]:
+    """Candidate fragments (score, start, end): one starting near each span."""
+    out = []
+    for i, (s, _) in enumerate(spans):
+        start = _snap_left(text, s - CONTEXT_BEFORE)
+        end = _snap_right(text, start + FRAGMENT_CHARS)
+        inside = {text[a:b].lower() for a, b in spans[i:] if b <= end}
+        count = sum(1 for a, b in spans[i:] if b <= end)
+        out.append((len(inside) * 100 + count, start, end))
+    return out
+
+
+def snippet(text: str, spans: Sequence[tuple[int, int]], fragments: int = 2) -> str:
+    """Up to ``fragments`` best non-overlapping fragments, in text order, joined by ``…``."""
+    if not text:
+        return ""
+    if not spans:
+        end = _snap_right(text, FRAGMENT_CHARS)
+        return mark(text, [], 0, end) + (ELLIPSIS if end < len(text) else "")
+    chosen: list[tuple[int, int]] = []
+    for _, start, end in sorted(_windows(text, spans), key=lambda w: (-w[0], w[1])):
+        if all(end <= a or start >= b for a, b in chosen):
+            chosen.append((start, end))
+            if len(chosen) == fragments:
+                break
+    parts = []
+    for start, end in sorted(chosen):
+        parts.append((ELLIPSIS if start > 0 else "") + mark(text, spans, start, end)
+                     + (ELLIPSIS if end < len(text) else ""))
+    return " ".join(parts).replace(ELLIPSIS + " " + ELLIPSIS, ELLIPSIS)

@@ -1,0 +1,49 @@
+"""Helpers shared by the tests: corpora in tmp dirs, built indexes."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from indexer import SearchEngine
+
+REPO = Path(__file__).resolve().parent.parent
+SEEDS = sorted((REPO / "corpus").glob("*.txt"))
+
+# Small hand-written articles that pin ranking behaviour the seeds cannot.
+EXTRA_ARTICLES = {
+    "bac-ho.txt": "Học tập và làm theo Bác\n\nCán bộ học tập tấm gương đạo đức của Bác.\n",
+    "kho-bac.txt": ("Kho bạc tỉnh\n\nKho bạc nhà nước giữ bạc. Tiền bạc, vàng bạc và bạc lẻ "
+                    "được kho bạc kiểm đếm.\n"),
+    "doan-ket.txt": "Tinh thần đoàn kết\n\nToàn dân đoàn kết xây dựng quê hương.\n",
+    "doan-rieng.txt": "Đoàn thanh niên\n\nĐoàn viên tham gia. Kết quả công việc được tổng kết.\n",
+    "hostile.txt": "Bài có mã độc <script>alert(1)</script>\n\nNội dung <img src=x onerror=alert(2)> & \"ký tự\".\n",
+}
+
+
+def make_corpus(root: Path, extra: bool = True) -> Path:
+    corpus = root / "corpus"
+    corpus.mkdir(parents=True, exist_ok=True)
+    for seed in SEEDS:
+        shutil.copy(seed, corpus / seed.name)
+    if extra:
+        for name, text in EXTRA_ARTICLES.items():
+            (corpus / name).write_text(text, encoding="utf-8")
+    return corpus
+
+
+@pytest.fixture
+def open_engine():
+    """Open SearchEngines, closed at teardown (their files are resources)."""
+    opened = []
+
+    def factory(index_dir):
+        engine = SearchEngine(index_dir)
+        opened.append(engine)
+        return engine
+
+    yield factory
+    for engine in opened:
+        engine.close()

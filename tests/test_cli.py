@@ -1,0 +1,94 @@
+"""The vnsearch command: index, search (text and --json), stats, errors."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from indexer.cli import main
+from tests.support import SEEDS, make_corpus
+
+
+@pytest.fixture
+def cli(tmp_path, monkeypatch):
+    corpus = make_corpus(tmp_path, extra=False)
+    index_dir = tmp_path / "index"
+    monkeypatch.setenv("VNSEARCH_INDEX_DIR", str(index_dir))
+    monkeypatch.setenv("VNSEARCH_CORPUS_DIR", str(corpus))
+    runner = CliRunner()
+
+    def run(*args):
+        return runner.invoke(main, list(args), catch_exceptions=False)
+
+    run.corpus, run.index_dir = corpus, index_dir
+    return run
+
+
+def test_index_then_search_json(cli):
+    result = cli("index")
+    assert result.exit_code == 0, result.output
+    assert f"{len(SEEDS)} articles indexed" in result.output
+    result = cli("search", "dang uy khoi", "--json", "--limit", "3")
+    assert result.exit_code == 0
+    data = json.loads(result.output)
+    assert data["hitsPerPage"] == 3 and len(data["hits"]) == 3 and data["totalHits"] >= 5
+    assert "<mark>Đảng</mark>" in " ".join(h["_formatted"]["body"] for h in data["hits"])
+    assert data["suggestion"] == "đảng uỷ khối"
+
+
+def test_human_output_shows_ranked_snippets(cli):
+    cli("index")
+    result = cli("search", "đoàn kết", "--limit", "2")
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert lines[0].startswith(tuple("0123456789")) and "results" in lines[0]
+    assert any(line.startswith("1. ") for line in lines)
+    assert "[đoàn]" in result.output.lower() or "[đoàn]" in result.output   # marks, no HTML
+    assert "<mark>" not in result.output
+
+
+def test_second_run_is_incremental(cli):
+    cli("index")
+    (cli.corpus / "moi.txt").write_text("Tin mới\n\nNội dung tin mới.\n", encoding="utf-8")
+    result = cli("index")
+    assert "incremental: 1 articles indexed from 1 added" in result.output
+    assert f"{len(SEEDS)} unchanged" in result.output
+
+
+def test_full_rebuild_flag(cli):
+    cli("index")
+    result = cli("index", "--full")
+    assert result.output.startswith("full rebuild:")
+
+
+def test_stats(cli):
+    cli("index")
+    result = cli("stats")
+    assert result.exit_code == 0 and f"documents: {len(SEEDS)}" in result.output
+
+
+def test_bad_files_are_reported_by_name(cli):
+    (cli.corpus / "broken.txt").write_bytes(b"\xff\xfe\x00\x00garbage\x00")
+    result = cli("index")
+    assert result.exit_code == 0
+    assert "skipped broken.txt" in result.output
+
+
+@pytest.mark.parametrize("args, message", [
+    (["search", "đảng"], "vnsearch index"),                  # no index yet
+])
+def test_errors_before_indexing(cli, args, message):
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1 and message in result.output
+
+
+def test_empty_query_is_a_click_error(cli):
+    cli("index")
+    result = CliRunner().invoke(main, ["search", "   "])
+    assert result.exit_code == 1 and "query is empty" in result.output
+
+
+def test_page_out_of_range_is_rejected(cli):
+    cli("index")
+    result = CliRunner().invoke(main, ["search", "đảng", "--page", "0"])
+    assert result.exit_code == 2
