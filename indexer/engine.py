@@ -189,7 +189,7 @@ class SearchEngine:
                              f"hitsPerPage must be an integer from 1 to {MAX_HITS_PER_PAGE}.")
         clauses = parse(q)
         with self._lock:
-            compiled = compile_query(clauses, self.accent_model().restore)
+            compiled = compile_query(clauses, self._restore)
             hits, total = self._ranked_page(compiled, page, hits_per_page)
         return {
             "query": q,
@@ -244,6 +244,9 @@ class SearchEngine:
         return hit
 
     # -- did you mean -------------------------------------------------------
+    def _restore(self, folded: list[str]) -> list[str]:
+        return self.accent_model().restore(folded)
+
     def accent_model(self) -> AccentModel:
         if self._accents is None:
             reader = self._searcher.reader()
@@ -309,7 +312,7 @@ class SearchEngine:
             groups: list[HighlightGroup] = []
             if q and q.strip():
                 try:
-                    groups = compile_query(parse(q), self.accent_model().restore).groups
+                    groups = compile_query(parse(q), self._restore).groups
                 except QueryError:
                     groups = []
             title_spans = match_spans(self._searcher, "title_f", docnum, title, groups)
@@ -324,7 +327,7 @@ class SearchEngine:
                 "generation": self.generation,
                 "documents": self._searcher.doc_count(),
                 "deletedPending": self._searcher.doc_count_all() - self._searcher.doc_count(),
-                "segments": len(self._searcher.ix.segments) if hasattr(self._searcher, "ix") and self._searcher.ix else None,
+                "segments": len(reader.leaf_readers()),
                 "syllableTerms": sum(1 for _ in reader.lexicon("body_x")),
                 "sizeBytes": sum(p.stat().st_size for p in self._generation.iterdir() if p.is_file()),
             }

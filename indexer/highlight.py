@@ -98,30 +98,48 @@ def mark(text: str, spans: Sequence[tuple[int, int]], start: int = 0, end: int |
     return "".join(out)
 
 
-def _snap_left(text: str, i: int) -> int:
-    if i <= 0:
+def _snap_left(text: str, i: int, limit: int) -> int:
+    """A fragment start at or after ``i`` (and at most ``limit``): just after a
+    line or sentence break if there is one in between, else after a space."""
+    i = max(0, i)
+    if i == 0:
         return 0
-    space = text.rfind(" ", max(0, i - 20), i)
+    for sep in ("\n", ". "):
+        cut = text.rfind(sep, i, limit)
+        if cut != -1:
+            return cut + len(sep)
+    space = text.find(" ", i, limit)
     return space + 1 if space != -1 else i
 
 
-def _snap_right(text: str, i: int) -> int:
+def _snap_right(text: str, i: int, floor: int) -> int:
+    """A fragment end at or before ``i`` (and at least ``floor``): at a line
+    break if there is one in between, else at a space."""
     if i >= len(text):
         return len(text)
-    space = text.find(" ", i, i + 20)
+    cut = text.find("\n", floor, i)
+    if cut != -1:
+        return cut
+    space = text.rfind(" ", floor, i)
     return space if space != -1 else i
 
 
 def _windows(text: str, spans: Sequence[tuple[int, int]]) -> list[tuple[int, int, int]]:
-    """Candidate fragments (score, start, end): one starting near each span."""
+    """Candidate fragments (score, start, end): one starting near each span,
+    scored by the distinct matched words it shows, then by its matches."""
     out = []
-    for i, (s, _) in enumerate(spans):
-        start = _snap_left(text, s - CONTEXT_BEFORE)
-        end = _snap_right(text, start + FRAGMENT_CHARS)
-        inside = {text[a:b].lower() for a, b in spans[i:] if b <= end}
-        count = sum(1 for a, b in spans[i:] if b <= end)
-        out.append((len(inside) * 100 + count, start, end))
+    for i, (s, e) in enumerate(spans):
+        start = _snap_left(text, s - CONTEXT_BEFORE, s)
+        end = _snap_right(text, start + FRAGMENT_CHARS, e)
+        inside = [(a, b) for a, b in spans[i:] if b <= end]
+        distinct = {text[a:b].lower() for a, b in inside}
+        out.append((len(distinct) * 100 + len(inside), start, end))
     return out
+
+
+def _squeeze(fragment: str) -> str:
+    """Line breaks and runs of spaces become one space (a snippet is one line)."""
+    return " ".join(fragment.split())
 
 
 def snippet(text: str, spans: Sequence[tuple[int, int]], fragments: int = 2) -> str:
@@ -129,8 +147,8 @@ def snippet(text: str, spans: Sequence[tuple[int, int]], fragments: int = 2) -> 
     if not text:
         return ""
     if not spans:
-        end = _snap_right(text, FRAGMENT_CHARS)
-        return mark(text, [], 0, end) + (ELLIPSIS if end < len(text) else "")
+        end = _snap_right(text, FRAGMENT_CHARS, 1)
+        return _squeeze(mark(text, [], 0, end)) + (ELLIPSIS if end < len(text) else "")
     chosen: list[tuple[int, int]] = []
     for _, start, end in sorted(_windows(text, spans), key=lambda w: (-w[0], w[1])):
         if all(end <= a or start >= b for a, b in chosen):
@@ -139,6 +157,6 @@ def snippet(text: str, spans: Sequence[tuple[int, int]], fragments: int = 2) -> 
                 break
     parts = []
     for start, end in sorted(chosen):
-        parts.append((ELLIPSIS if start > 0 else "") + mark(text, spans, start, end)
+        parts.append((ELLIPSIS if start > 0 else "") + _squeeze(mark(text, spans, start, end))
                      + (ELLIPSIS if end < len(text) else ""))
     return " ".join(parts).replace(ELLIPSIS + " " + ELLIPSIS, ELLIPSIS)
