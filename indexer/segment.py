@@ -8,16 +8,25 @@ fed the same features, the same joining rule.  What differs:
   end)`` spans into the input instead of a rendered string.
 * **Linear time.**  pyvi renders its output by repeated ``str`` concatenation
   (quadratic on long documents); nothing here is worse than linear.
-* **Speed.**  The CRF tagger (``pycrfsuite.Tagger``) is called directly.  Each
-  item is passed as a list of attribute names (all of value 1.0) instead of
-  pyvi's dict: string features become ``key:value`` names exactly as
-  python-crfsuite builds them, ``True`` booleans become their bare key (value
-  1.0), and ``False`` booleans (value 0.0) are left out, as are attributes the
-  model does not know (the tagger drops those anyway).  Per-token features are
-  computed once per distinct token (cached), and every bigram/trigram
-  dictionary lookup is done once and shared by the neighbours that use it.  The
-  remaining attributes keep pyvi's order, so crfsuite sums the same weights in
-  the same order: the Viterbi path is bit-for-bit the one pyvi gets.
+* **Speed.**  The CRF tagger (``pycrfsuite.Tagger``) is called directly with
+  pyvi's features, prepared the cheap way:
+
+  - each item is a list of attribute names, all of value 1.0, instead of
+    pyvi's dict: a string feature ``{'k': 'v'}`` is the name ``k:v`` (exactly
+    what python-crfsuite builds from the dict), a ``True`` boolean is its bare
+    key (value 1.0), a ``False`` boolean (value 0.0) is left out, and so is
+    any name the model does not know (the tagger drops those anyway);
+  - per-token features are computed once per distinct token (cached), and
+    each bigram/trigram dictionary lookup once, shared by the neighbours that
+    use it; items are generated lazily as crfsuite consumes them;
+  - the model is opened with every attribute renamed to a 3-byte name (a new
+    attribute table appended to the in-memory model; ids, features, weights
+    untouched, checked against the original at import), so passing an
+    attribute costs no UTF-8 encode, no heap-allocated string and a short hash.
+
+  The attributes that remain keep pyvi's order, so crfsuite adds the same
+  weights in the same order: every score, hence the Viterbi path, is
+  bit-for-bit the one pyvi gets.
 * **No temp file, fork safe.**  pyvi unpickles a ``sklearn_crfsuite.CRF`` whose
   ``FileResource`` writes the model to a temp file and deletes it from its
   finalizer -- in a forked child too, breaking the parent and its siblings.
@@ -42,6 +51,7 @@ import re
 import string
 import struct
 import threading
+import unicodedata
 from typing import Iterable, Sequence
 
 import pycrfsuite
@@ -476,7 +486,7 @@ class _Tok:
     ``own(i) + as_prev(i-1)[left(i)] + as_next(i+1)[right(i)]``.
     """
 
-    __slots__ = ("lower", "own", "as_prev", "as_next", "no_join", "title0")
+    __slots__ = ("lower", "own", "as_prev", "as_next", "kind")
 
     def __init__(self, tok: str):
         low = tok.lower()
@@ -501,30 +511,36 @@ class _Tok:
         self.own = _shared(_known(own))
         self.as_prev = tuple(_shared(prev_b + f) for f in _LEFT_FLAGS)
         self.as_next = tuple(_shared(next_b + f) for f in _RIGHT_FLAGS)
-        # tokenize()'s joining rule: `tok in string.punctuation` is pyvi's
-        # substring test, kept as is; then tok[0].isdigit() / tok[0].istitle().
-        self.no_join = tok in _PUNCTUATION or tok[0].isdigit()
-        self.title0 = tok[0].istitle()
+        # For tokenize()'s joining rule (see _JOINABLE); `tok in
+        # string.punctuation` is pyvi's substring test, kept as is.
+        if tok in _PUNCTUATION or tok[0].isdigit():
+            self.kind = 0
+        elif tok[0].istitle():
+            self.kind = 1
+        else:
+            self.kind = 2
 
 
-_NO_NEIGHBOUR = (_LEFT_FLAGS[0],) * 4  # no token before the first / after the last
+_NO_NEIGHBOUR: tuple[list[bytes], ...] = ([],) * 4  # before the first / after the last token
 _CACHE_LIMIT = 200_000
 _cache: dict[str, _Tok] = {}
 
 
 def _toks(tokens: Sequence[str]) -> list[_Tok]:
+    """The _Tok of every token, from the cache (bounded: cleared when full)."""
     cache = _cache
-    get = cache.get
-    out = []
-    append = out.append
-    for t in tokens:
-        info = get(t)
-        if info is None:
-            if len(cache) >= _CACHE_LIMIT:
-                cache.clear()
-            info = cache[t] = _Tok(t)
-        append(info)
-    return out
+    infos = list(map(cache.get, tokens))
+    if not all(infos):  # a _Tok is always true, None is not
+        missing = [i for i, info in enumerate(infos) if info is None]
+        if len(cache) + len(missing) > _CACHE_LIMIT:
+            cache.clear()
+        for i in missing:
+            tok = tokens[i]
+            info = cache.get(tok)
+            if info is None:
+                info = cache[tok] = _Tok(tok)
+            infos[i] = info
+    return infos
 
 
 def _ngram_codes(infos: list[_Tok]) -> list[int]:
@@ -570,31 +586,34 @@ def tag(tokens: Sequence[str]) -> list[str]:
     return _tag_infos(_toks(tokens))
 
 
-def _join_flags(tokens: Sequence[str]) -> list[bool]:
-    """joined[i]: token i continues the word of token i-1 (pyvi's tokenize rule)."""
+# tokenize()'s joining rule for an 'I_W' token b after token a: neither is
+# punctuation (pyvi's substring test) nor starts with a digit, and not
+# (b starts titlecase and a does not).  _Tok.kind: 0 never joins, 1 titlecase
+# start, 2 other; _JOINABLE[3 * a.kind + b.kind].
+_JOINABLE = (False, False, False, False, True, True, False, False, True)
+
+
+def _word_starts(tokens: Sequence[str]) -> list[int]:
+    """Index of the first token of every pyvi word, in order (tokens non-empty)."""
     infos = _toks(tokens)
     labels = _tag_infos(infos)
-    joined = [False] * len(infos)
-    for i in range(1, len(infos)):
-        if labels[i] == "I_W":
-            a, b = infos[i - 1], infos[i]
-            if not (b.no_join or a.no_join or (b.title0 and not a.title0)):
-                joined[i] = True
-    return joined
+    kinds = [x.kind for x in infos]
+    joinable = _JOINABLE
+    return [0] + [
+        i
+        for i, label, a, b in zip(range(1, len(kinds)), labels[1:], kinds, kinds[1:])
+        if label != "I_W" or not joinable[3 * a + b]
+    ]
 
 
 def segment_tokens(tokens: Sequence[str]) -> list[list[str]]:
-    """pyvi's word grouping of an already syllabelized token list."""
+    """pyvi's word grouping of an already syllabelized token list (non-empty
+    strings, e.g. :func:`syllables`), as one CRF sequence."""
     if not tokens:
         return []
-    joined = _join_flags(tokens)
-    words: list[list[str]] = []
-    for tok, j in zip(tokens, joined):
-        if j:
-            words[-1].append(tok)
-        else:
-            words.append([tok])
-    return words
+    tokens = list(tokens)
+    starts = _word_starts(tokens)
+    return [tokens[a:b] for a, b in zip(starts, starts[1:] + [len(tokens)])]
 
 
 def segment(text: str) -> list[list[Span]]:
@@ -604,36 +623,26 @@ def segment(text: str) -> list[list[Span]]:
     a word of n syllables is a list of n spans.  The whole text is one CRF
     sequence, as in pyvi.
     """
-    spans = []
-    tokens = []
-    add_span, add_tok = spans.append, tokens.append
-    for m in SYLLABLE_RE.finditer(text):
-        add_span(m.span())
-        add_tok(m.group())
-    if not tokens:
+    spans = [m.span() for m in SYLLABLE_RE.finditer(text)]
+    if not spans:
         return []
-    joined = _join_flags(tokens)
-    words: list[list[Span]] = []
-    for span, j in zip(spans, joined):
-        if j:
-            words[-1].append(span)
-        else:
-            words.append([span])
-    return words
+    starts = _word_starts([text[s:e] for s, e in spans])
+    return [spans[a:b] for a, b in zip(starts, starts[1:] + [len(spans)])]
 
 
 def to_pyvi_string(text: str, words: Iterable[Sequence[Span]]) -> str:
     """Render like ``ViTokenizer.tokenize``: syllables of a word joined by '_',
     words by ' '.  With no words at all, pyvi returns its input: so does this."""
-    out = " ".join("_".join([text[s:e] for s, e in w]) for w in words)
+    out = " ".join([
+        text[w[0][0]:w[0][1]] if len(w) == 1 else "_".join([text[s:e] for s, e in w])
+        for w in words
+    ])
     return out if out else text
 
 
 def tokenize(text: str) -> str:
     """Drop-in ``ViTokenizer.tokenize``: NFC-normalizes like pyvi, returns the
     input unchanged when it has no token."""
-    import unicodedata
-
     norm = unicodedata.normalize("NFC", text)
     tokens = _SYLLABLE_RE_FLAT.findall(norm)
     if not tokens:
