@@ -22,6 +22,7 @@ from typing import Callable
 from pathlib import Path
 
 from whoosh import query as Q
+from whoosh.collectors import TopCollector
 from whoosh.scoring import BM25F
 
 from indexer import store
@@ -225,7 +226,12 @@ class SearchEngine:
         total = 0
         for tier in self._tiers(compiled):
             limit = max(want - total, 1)
-            results = self._searcher.search(tier, limit=limit)
+            # No quality pruning and no matcher replacement: Whoosh bounds an
+            # Or by its largest part, not the sum, and "replaces" AndMaybe
+            # (required, words) by an And, dropping hits without the word.
+            collector = TopCollector(limit, usequality=False, replace=0)
+            self._searcher.search_with_collector(tier, collector)
+            results = collector.results()
             tier_total = len(results)
             for rank, hit in enumerate(results):
                 if total + rank >= offset and len(picked) < per_page:

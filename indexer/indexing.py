@@ -125,6 +125,10 @@ def build(index_dir: Path | str, paths: Iterable[Path | str], *, full: bool = Fa
     than ``lock_timeout`` seconds.
     """
     index_dir = Path(index_dir)
+    paths = [Path(p) for p in paths]
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:   # an incremental build would read "no files" as "delete everything"
+        raise FileNotFoundError(f"corpus path not found: {', '.join(missing)}")
     started = time.monotonic()
     with store.write_lock(index_dir, timeout=lock_timeout):
         files, problems = discover(paths)

@@ -162,3 +162,10 @@ def test_page_furniture_is_not_searchable(open_engine, corpus, index_dir, furnit
 def test_missing_index_is_a_clear_error(tmp_path):
     with pytest.raises(store.IndexNotFound, match="vnsearch index"):
         SearchEngine(tmp_path / "nothing")
+
+
+def test_a_missing_corpus_path_is_refused_not_read_as_empty(corpus, index_dir, open_engine):
+    build(index_dir, [corpus])
+    with pytest.raises(FileNotFoundError, match="corpus path not found"):
+        build(index_dir, [corpus.parent / "typo"])
+    assert open_engine(index_dir).stats()["documents"] == len(SEEDS)
