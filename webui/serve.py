@@ -1,0 +1,76 @@
+"""``vnsearch serve``: the web app under gunicorn (sync workers), never Flask's dev server.
+
+The app is created once in the master (``preload_app``), which also loads
+pyvi's model (at the import of :mod:`indexer.segment`: in memory, fork safe),
+so forked workers share it copy-on-write and start fast. Each worker opens its
+own SearchEngine on its first request (see :mod:`webui.searcher`).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from gunicorn.app.base import BaseApplication
+
+DEFAULT_TIMEOUT = 120     # seconds: POST /api/reindex?full=1 runs inside a request
+
+
+def bind_address(host: str, port: int) -> str:
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"          # IPv6 literal
+    return f"{host}:{port}"
+
+
+def gunicorn_options(host: str, port: int, workers: int | None) -> dict:
+    return {
+        "bind": bind_address(host, port),
+        "workers": workers or os.cpu_count() or 1,
+        "worker_class": "sync",
+        "preload_app": True,
+        "accesslog": "-",
+        "errorlog": "-",
+        "timeout": DEFAULT_TIMEOUT,
+        "graceful_timeout": 10,
+        "proc_name": "vnsearch",
+        # gunicorn >= 25.1 opens a control socket at one fixed path per user: two servers
+        # (or a server and the tests) would fight over it. Not needed here.
+        "control_socket_disable": True,
+    }
+
+
+class VnsearchApplication(BaseApplication):
+    def __init__(self, app_factory, options: dict) -> None:
+        self.app_factory = app_factory
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            if key in self.cfg.settings:    # settings of newer gunicorn versions are skipped on older ones
+                self.cfg.set(key, value)
+
+    def load(self):
+        return self.app_factory()
+
+
+def serve(index_dir: Path | str, host: str = "127.0.0.1", port: int = 8000, workers: int | None = None) -> None:
+    """Run the web UI and API on ``host:port`` until interrupted."""
+    import indexer.segment  # noqa: F401  (pyvi's model, loaded before the fork)
+    from indexer import store
+    from webui import create_app
+
+    index_dir = Path(index_dir).absolute()
+    try:
+        store.current_generation(index_dir)
+    except store.IndexNotFound as e:
+        print(f"vnsearch: warning: {e}; pages answer 503 until an index is built", file=sys.stderr)
+
+    def factory():
+        return create_app({"INDEX_DIR": str(index_dir)})
+
+    options = gunicorn_options(host, port, workers)
+    print(f"vnsearch: serving {index_dir} on http://{options['bind']}/ "
+          f"with {options['workers']} worker(s)", file=sys.stderr, flush=True)
+    VnsearchApplication(factory, options).run()
