@@ -94,7 +94,8 @@ def search_cmd(ctx: click.Context, query: str, limit: int, page: int, as_json: b
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
         return
     color = sys.stdout.isatty()
-    click.echo(f"{result['totalHits']} results ({result['processingTimeMs']} ms)"
+    total = result["totalHits"]
+    click.echo(f"{total} result{'' if total == 1 else 's'} ({result['processingTimeMs']} ms)"
                + (f" — page {page}/{result['totalPages']}" if result["totalPages"] > 1 else ""))
     if result["suggestion"]:
         click.echo(f"Did you mean: {result['suggestion']}")
