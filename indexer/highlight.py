@@ -155,8 +155,7 @@ def snippet(text: str, spans: Sequence[tuple[int, int]], fragments: int = 2) -> 
             chosen.append((start, end))
             if len(chosen) == fragments:
                 break
-    parts = []
-    for start, end in sorted(chosen):
-        parts.append((ELLIPSIS if start > 0 else "") + _squeeze(mark(text, spans, start, end))
-                     + (ELLIPSIS if end < len(text) else ""))
-    return " ".join(parts).replace(ELLIPSIS + " " + ELLIPSIS, ELLIPSIS)
+    chosen.sort()
+    inner = f" {ELLIPSIS} ".join(_squeeze(mark(text, spans, start, end)) for start, end in chosen)
+    return ((ELLIPSIS if chosen[0][0] > 0 else "") + inner
+            + (ELLIPSIS if chosen[-1][1] < len(text) else ""))
