@@ -29,12 +29,15 @@ from indexer import store
 from indexer.accents import AccentModel
 from indexer.highlight import HighlightGroup, mark, match_spans, snippet
 from indexer.query import AnalyzedClause, QueryError, Term, parse
+from indexer.vector import Unsupported, VectorScorer
 
 TITLE_BOOST = 2.0
 EXACT_BOOST = 1.5
 RESTORED_BOOST = 0.5
 WORD_BOOST = 0.5
 MAX_HITS_PER_PAGE = 100
+ALL_CLAUSES_BONUS = 1e6   # far above any BM25 sum: a tier, not a weight
+BM25_K1, BM25_B = 1.2, 0.75
 MAX_SUGGEST_CHARS = 200
 STORED_FIELDS = ("id", "title", "date", "source", "url")
 
@@ -141,7 +144,8 @@ class SearchEngine:
         gen = store.current_generation(self.index_dir)
         ix = store.whoosh_index.open_dir(str(gen))
         old = self._searcher
-        self._searcher = ix.searcher(weighting=BM25F(B=0.75, K1=1.2))
+        self._searcher = ix.searcher(weighting=BM25F(B=BM25_B, K1=BM25_K1))
+        self._vector = None
         self._generation = gen
         self._accents = None
         if old is not None:
@@ -203,41 +207,54 @@ class SearchEngine:
             "suggestion": compiled.suggestion,
         }
 
-    def _tiers(self, compiled: CompiledQuery) -> list[Q.Query]:
+    def _ranking_query(self, compiled: CompiledQuery) -> Q.Query | None:
+        """One pass for both tiers: every document matching some clause is
+        scored, and those matching all clauses get ALL_CLAUSES_BONUS on top,
+        which puts them first whatever their BM25 score."""
         if not compiled.required:
-            return []
-        everything = Q.And(compiled.required)
-        tiers = [everything]
-        if len(compiled.required) > 1:
-            tiers.append(Q.AndNot(Q.Or(compiled.required), everything))
-        out = []
-        for tier in tiers:
-            if compiled.optional:
-                tier = Q.AndMaybe(tier, Q.Or(compiled.optional))
-            if compiled.excluded:
-                tier = Q.AndNot(tier, Q.Or(compiled.excluded))
-            out.append(tier)
-        return out
+            return None
+        if len(compiled.required) == 1:
+            query, extras = compiled.required[0], list(compiled.optional)
+        else:
+            query = Q.Or(compiled.required)
+            extras = [Q.ConstantScoreQuery(Q.And(compiled.required), score=ALL_CLAUSES_BONUS),
+                      *compiled.optional]
+        if extras:
+            query = Q.AndMaybe(query, Q.Or(extras))
+        if compiled.excluded:
+            query = Q.AndNot(query, Q.Or(compiled.excluded))
+        return query
 
     def _ranked_page(self, compiled: CompiledQuery, page: int, per_page: int) -> tuple[list[dict], int]:
-        offset = (page - 1) * per_page
-        want = offset + per_page
-        picked: list[tuple[int, float]] = []
-        total = 0
-        for tier in self._tiers(compiled):
-            limit = max(want - total, 1)
-            # No quality pruning and no matcher replacement: Whoosh bounds an
-            # Or by its largest part, not the sum, and "replaces" AndMaybe
-            # (required, words) by an And, dropping hits without the word.
-            collector = TopCollector(limit, usequality=False, replace=0)
-            self._searcher.search_with_collector(tier, collector)
-            results = collector.results()
-            tier_total = len(results)
-            for rank, hit in enumerate(results):
-                if total + rank >= offset and len(picked) < per_page:
-                    picked.append((hit.docnum, hit.score))
-            total += tier_total
-        return [self._hit(docnum, score, compiled) for docnum, score in picked], total
+        try:
+            picked, total = self._rank_vectorized(compiled, page * per_page)
+        except Unsupported:
+            picked, total = self._rank_with_whoosh(compiled, page * per_page)
+        window = picked[(page - 1) * per_page:page * per_page]
+        return [self._hit(docnum, score, compiled) for docnum, score in window], total
+
+    def _rank_vectorized(self, compiled: CompiledQuery, limit: int) -> tuple[list[tuple[int, float]], int]:
+        """Queries of terms only: array arithmetic over decoded postings."""
+        if not compiled.required:
+            return [], 0
+        if self._vector is None:
+            self._vector = VectorScorer(self._searcher, k1=BM25_K1, b=BM25_B)
+        docnums, scores, total = self._vector.rank(compiled.required, compiled.optional,
+                                                   compiled.excluded, limit)
+        return list(zip(docnums.tolist(), scores.tolist())), total
+
+    def _rank_with_whoosh(self, compiled: CompiledQuery, limit: int) -> tuple[list[tuple[int, float]], int]:
+        """Any query (phrases included), on Whoosh's matchers."""
+        query = self._ranking_query(compiled)
+        if query is None:
+            return [], 0
+        # No quality pruning and no matcher replacement: Whoosh bounds an Or
+        # by its largest part, not the sum, and "replaces" AndMaybe(q, extras)
+        # by an And, dropping hits without the extras. Counting comes free.
+        collector = TopCollector(limit, usequality=False, replace=0)
+        self._searcher.search_with_collector(query, collector)
+        results = collector.results()
+        return [(hit.docnum, hit.score % ALL_CLAUSES_BONUS) for hit in results], len(results)
 
     def _hit(self, docnum: int, score: float, compiled: CompiledQuery) -> dict:
         stored = self._searcher.stored_fields(docnum)

@@ -1,0 +1,143 @@
+"""Whoosh posting lists and field lengths as numpy arrays, for vectorized scoring.
+
+Whoosh scores a query by walking a tree of matchers one posting at a time in
+Python; with Vietnamese syllables, which are few and common, that costs
+seconds per query at news-site scale. Its on-disk postings, though, are blocks
+of ready arrays (a pickled tuple of delta-encoded ids and float weights per
+block), so a term's whole posting list decodes to numpy in a few block reads.
+
+This module is the only place that reads Whoosh's W3 codec internals
+(``whoosh-reloaded==2.7.5`` is pinned); the tests compare it with Whoosh's own
+matchers.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
+from whoosh.searching import Searcher
+from whoosh.util.numeric import byte_to_length
+
+_BYTE_TO_LENGTH = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class Postings:
+    docnums: np.ndarray   # int32, global document numbers, increasing; deleted docs removed
+    weights: np.ndarray   # float32, the term's weight (frequency) in each document
+
+    def __len__(self) -> int:
+        return len(self.docnums)
+
+
+EMPTY = Postings(np.zeros(0, np.int32), np.zeros(0, np.float32))
+
+
+def _leaf_arrays(reader, fieldname: str, tbytes: bytes) -> tuple[np.ndarray, np.ndarray] | None:
+    terms = reader._terms
+    if (fieldname, tbytes) not in terms:
+        return None
+    m = terms.matcher(fieldname, tbytes, reader.schema[fieldname].format)
+    if not isinstance(m, W3LeafMatcher):          # a single inlined posting (ListMatcher)
+        return (np.asarray(m._ids, dtype=np.int32),
+                np.asarray(m._weights if m._weights is not None else [1.0] * len(m._ids), np.float32))
+    ids, weights = [], []
+    while True:
+        if m._data is None:
+            m._read_data()
+        raw_ids, raw_weights = m._data[0], m._data[1]
+        block = np.cumsum(np.frombuffer(raw_ids, dtype=raw_ids.typecode)
+                          if hasattr(raw_ids, "typecode") else np.asarray(raw_ids), dtype=np.int64)
+        ids.append(block.astype(np.int32))
+        if raw_weights is None or isinstance(raw_weights, float):
+            weights.append(np.full(len(block), 1.0 if raw_weights is None else raw_weights, np.float32))
+        else:
+            weights.append(np.frombuffer(raw_weights, dtype=np.float32)
+                           if getattr(raw_weights, "typecode", "") == "f"
+                           else np.asarray(raw_weights, dtype=np.float32))
+        if m._lastblock:
+            break
+        m._goto(m._nextoffset)
+    return np.concatenate(ids), np.concatenate(weights)
+
+
+class PostingsReader:
+    """Decoded postings and field lengths of one searcher, with an LRU cache.
+
+    Valid for the searcher's lifetime: make a new one when the searcher is
+    reopened (document numbers change when segments merge).
+    """
+
+    def __init__(self, searcher: Searcher, cache_bytes: int = 64 * 1024 * 1024) -> None:
+        self.searcher = searcher
+        self.leaves = [(s.reader(), offset) for s, offset in searcher.leaf_searchers()]
+        self.doc_count_all = searcher.doc_count_all()
+        self._deleted = {offset: (np.fromiter(r._perdoc.deleted_docs(), dtype=np.int64) if r.has_deletions() else None)
+                         for r, offset in self.leaves}
+        self._cache: OrderedDict[tuple[str, str], Postings] = OrderedDict()
+        self._cache_bytes, self._cache_limit = 0, cache_bytes
+        self._lengths: dict[str, np.ndarray] = {}
+
+    def postings(self, fieldname: str, term: str) -> Postings:
+        key = (fieldname, term)
+        hit = self._cache.get(key)
+        if hit is not None:
+            self._cache.move_to_end(key)
+            return hit
+        postings = self._read(fieldname, term)
+        size = postings.docnums.nbytes + postings.weights.nbytes
+        if size <= self._cache_limit // 4:
+            self._cache[key] = postings
+            self._cache_bytes += size
+            while self._cache_bytes > self._cache_limit:
+                _, old = self._cache.popitem(last=False)
+                self._cache_bytes -= old.docnums.nbytes + old.weights.nbytes
+        return postings
+
+    def _read(self, fieldname: str, term: str) -> Postings:
+        tbytes = self.searcher.schema[fieldname].to_bytes(term)
+        ids, weights = [], []
+        for reader, offset in self.leaves:
+            arrays = _leaf_arrays(reader, fieldname, tbytes)
+            if arrays is None:
+                continue
+            leaf_ids, leaf_weights = arrays
+            deleted = self._deleted[offset]
+            if deleted is not None and len(deleted):
+                keep = ~np.isin(leaf_ids, deleted)
+                leaf_ids, leaf_weights = leaf_ids[keep], leaf_weights[keep]
+            ids.append(leaf_ids + offset)
+            weights.append(leaf_weights)
+        if not ids:
+            return EMPTY
+        return Postings(np.concatenate(ids).astype(np.int32), np.concatenate(weights))
+
+    def field_lengths(self, fieldname: str) -> np.ndarray:
+        """Length (in tokens, as Whoosh stores it: one byte, lossy) of the
+        field in every document, indexed by global document number."""
+        if fieldname not in self._lengths:
+            out = np.zeros(self.doc_count_all, dtype=np.float32)
+            for reader, offset in self.leaves:
+                n = reader.doc_count_all()
+                column = reader._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+                if column is None:
+                    continue
+                count = min(column._count, n)
+                raw = column._dbfile.get(column._basepos, count)
+                out[offset:offset + count] = _BYTE_TO_LENGTH[np.frombuffer(raw, dtype=np.uint8)]
+            self._lengths[fieldname] = out
+        return self._lengths[fieldname]
+
+    def average_length(self, fieldname: str) -> float:
+        total = sum(reader.field_length(fieldname) for reader, _ in self.leaves)
+        return total / max(self.searcher.doc_count(), 1)
+
+    def live_mask(self) -> np.ndarray:
+        mask = np.ones(self.doc_count_all, dtype=bool)
+        for offset, deleted in self._deleted.items():
+            if deleted is not None and len(deleted):
+                mask[deleted + offset] = False
+        return mask

@@ -1,0 +1,84 @@
+"""The vectorized executor against Whoosh's own matchers, on the same index."""
+
+import numpy as np
+import pytest
+
+from indexer import SearchEngine, build
+from indexer.engine import compile_query
+from indexer.postings import PostingsReader
+from indexer.query import parse
+from indexer.vector import Unsupported
+from tests.support import make_corpus
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory):
+    root = tmp_path_factory.mktemp("postings")
+    corpus = make_corpus(root)
+    build(root / "index", [corpus])
+    # a second segment with a deletion in the first: the shape an incremental update leaves
+    (corpus / "doan-ket.txt").write_text("Tinh thần đoàn kết mới\n\nĐoàn kết là sức mạnh.\n", encoding="utf-8")
+    (corpus / "moi.txt").write_text("Đảng ủy phường\n\nĐảng ủy phường họp bàn.\n", encoding="utf-8")
+    build(root / "index", [corpus])
+    with SearchEngine(root / "index") as engine:
+        assert len(engine._searcher.reader().leaf_readers()) > 1      # the shape under test
+        yield engine
+
+
+def whoosh_postings(searcher, field, term):
+    ids, weights = [], []
+    try:
+        m = searcher.postings(field, term)
+    except Exception:
+        return ids, weights
+    while m.is_active():
+        ids.append(m.id())
+        weights.append(m.weight())
+        m.next()
+    return ids, weights
+
+
+@pytest.mark.parametrize("field, term", [("body_f", "dang"), ("body_x", "đảng"), ("title_f", "dang"),
+                                         ("body_f", "doan"), ("body_f", "ket"), ("body_x", "đảng_viên"),
+                                         ("body_f", "khong-co-tu-nay")])
+def test_decoded_postings_equal_whooshs(engine, field, term):
+    searcher = engine._searcher
+    postings = PostingsReader(searcher).postings(field, term)
+    ids, weights = whoosh_postings(searcher, field, term)
+    assert postings.docnums.tolist() == ids
+    assert np.allclose(postings.weights, weights)
+    assert not any(searcher.reader().is_deleted(d) for d in postings.docnums.tolist())
+
+
+def test_field_lengths_equal_whooshs(engine):
+    reader = engine._searcher.reader()
+    lengths = PostingsReader(engine._searcher).field_lengths("body_f")
+    live = [d for d in range(reader.doc_count_all()) if not reader.is_deleted(d)]
+    assert [int(lengths[d]) for d in live] == [reader.doc_field_length(d, "body_f") for d in live]
+
+
+@pytest.mark.parametrize("q", ["đảng ủy", "dang uy khoi", "đoàn kết", "kho bạc tinh thần", "bác",
+                               "đoàn -thanh", "thanh niên", "hà nội", "Đảng ủy phường"])
+def test_vectorized_and_whoosh_find_the_same_documents_in_the_same_tiers(engine, q):
+    compiled = compile_query(parse(q), engine._restore)
+    fast, fast_total = engine._rank_vectorized(compiled, 1000)
+    slow, slow_total = engine._rank_with_whoosh(compiled, 1000)
+    assert fast_total == slow_total == len(fast) == len(slow)
+    assert {d for d, _ in fast} == {d for d, _ in slow}
+    # the first tier (documents matching every clause) is the same set, in first place
+    everything = engine._searcher.search(compile_query_all(compiled), limit=None)
+    first = {hit.docnum for hit in everything}
+    assert {d for d, _ in fast[:len(first)]} == first
+
+
+def compile_query_all(compiled):
+    from whoosh import query as Q
+    q = Q.And(compiled.required)
+    return Q.AndNot(q, Q.Or(compiled.excluded)) if compiled.excluded else q
+
+
+def test_phrases_run_on_whoosh(engine):
+    result = engine.search('"đoàn kết"')
+    assert result["totalHits"] >= 1
+    with pytest.raises(Unsupported):
+        engine._rank_vectorized(compile_query(parse('"đoàn kết"')), 10)
