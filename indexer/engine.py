@@ -27,7 +27,7 @@ from whoosh.scoring import BM25F
 
 from indexer import store
 from indexer.accents import AccentModel
-from indexer.highlight import HighlightGroup, mark, match_spans, snippet
+from indexer.highlight import HighlightGroup, Occurrences, mark, match_spans, snippet
 from indexer.query import AnalyzedClause, QueryError, Term, parse
 from indexer.vector import Unsupported, VectorScorer
 
@@ -231,7 +231,8 @@ class SearchEngine:
         except Unsupported:
             picked, total = self._rank_with_whoosh(compiled, page * per_page)
         window = picked[(page - 1) * per_page:page * per_page]
-        return [self._hit(docnum, score, compiled) for docnum, score in window], total
+        occurrences = Occurrences(self._searcher, [docnum for docnum, _ in window])
+        return [self._hit(docnum, score, compiled, occurrences) for docnum, score in window], total
 
     def _rank_vectorized(self, compiled: CompiledQuery, limit: int) -> tuple[list[tuple[int, float]], int]:
         """Queries of terms only: array arithmetic over decoded postings."""
@@ -256,11 +257,11 @@ class SearchEngine:
         results = collector.results()
         return [(hit.docnum, hit.score % ALL_CLAUSES_BONUS) for hit in results], len(results)
 
-    def _hit(self, docnum: int, score: float, compiled: CompiledQuery) -> dict:
+    def _hit(self, docnum: int, score: float, compiled: CompiledQuery, occurrences: Occurrences) -> dict:
         stored = self._searcher.stored_fields(docnum)
         title, body = stored.get("title", ""), stored.get("body", "")
-        title_spans = match_spans(self._searcher, "title_f", docnum, title, compiled.groups)
-        body_spans = match_spans(self._searcher, "body_f", docnum, body, compiled.groups)
+        title_spans = match_spans(occurrences, "title_f", docnum, title, compiled.groups)
+        body_spans = match_spans(occurrences, "body_f", docnum, body, compiled.groups)
         hit = {k: stored.get(k) for k in STORED_FIELDS}
         hit["_formatted"] = {"title": mark(title, title_spans), "body": snippet(body, body_spans)}
         hit["_score"] = round(score, 4)
@@ -338,8 +339,9 @@ class SearchEngine:
                     groups = compile_query(parse(q), self._restore).groups
                 except QueryError:
                     groups = []
-            title_spans = match_spans(self._searcher, "title_f", docnum, title, groups)
-            body_spans = match_spans(self._searcher, "body_f", docnum, body, groups)
+            occurrences = Occurrences(self._searcher, [docnum])
+            title_spans = match_spans(occurrences, "title_f", docnum, title, groups)
+            body_spans = match_spans(occurrences, "body_f", docnum, body, groups)
         return {"title": mark(title, title_spans), "body": mark(body, body_spans)}
 
     def stats(self) -> dict:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from html import escape
 from typing import Iterable, Sequence
 
+from whoosh.reading import TermNotFound
 from whoosh.searching import Searcher
 
 from indexer.analysis import exact_form
@@ -37,15 +38,35 @@ class HighlightGroup:
 Occurrence = tuple[int, int, int]   # (position, startchar, endchar)
 
 
-def _occurrences(searcher: Searcher, field: str, term: str, docnum: int) -> list[Occurrence]:
-    try:
-        m = searcher.postings(field, term)
-    except Exception:  # whoosh.reading.TermNotFound
-        return []
-    m.skip_to(docnum)
-    if not m.is_active() or m.id() != docnum:
-        return []
-    return list(m.value_as("characters"))
+class Occurrences:
+    """Where terms occur in a set of documents: ``(position, startchar,
+    endchar)`` per occurrence, read with one forward pass per term over its
+    postings, however many documents are asked about."""
+
+    def __init__(self, searcher: Searcher, docnums: Iterable[int]) -> None:
+        self.searcher = searcher
+        self.docnums = sorted(set(docnums))
+        self._by_term: dict[tuple[str, str], dict[int, list[Occurrence]]] = {}
+
+    def get(self, field: str, term: str, docnum: int) -> list[Occurrence]:
+        key = (field, term)
+        if key not in self._by_term:
+            self._by_term[key] = self._read(field, term)
+        return self._by_term[key].get(docnum, [])
+
+    def _read(self, field: str, term: str) -> dict[int, list[Occurrence]]:
+        found: dict[int, list[Occurrence]] = {}
+        try:
+            m = self.searcher.postings(field, term)
+        except TermNotFound:
+            return found
+        for docnum in self.docnums:
+            if not m.is_active():
+                break
+            m.skip_to(docnum)
+            if m.is_active() and m.id() == docnum:
+                found[docnum] = list(m.value_as("characters"))
+        return found
 
 
 def _is_exact(text: str, occ: Occurrence, term: Term) -> bool:
@@ -57,14 +78,14 @@ def _prefer_exact(text: str, occs: list[Occurrence], term: Term) -> list[Occurre
     return exact or occs
 
 
-def match_spans(searcher: Searcher, field: str, docnum: int, text: str,
+def match_spans(occurrences: Occurrences, field: str, docnum: int, text: str,
                 groups: Iterable[HighlightGroup]) -> list[tuple[int, int]]:
     """Character spans in ``text`` (the stored original) to mark."""
     spans: set[tuple[int, int]] = set()
     for group in groups:
         per_term = []
         for term in group.terms:
-            occs = _occurrences(searcher, field, term.folded, docnum)
+            occs = occurrences.get(field, term.folded, docnum)
             if group.exact_preferred and term.accented:
                 occs = _prefer_exact(text, occs, term)
             per_term.append(occs)
