@@ -1,4 +1,5 @@
-"""Building the index: full (fresh generation, atomic swap) or incremental.
+"""Building the index: full (a fresh generation) or incremental (a clone of
+the current one), each swapped in atomically once fsynced (see :mod:`indexer.store`).
 
 The PATHS given to a build are the whole corpus: files found there are added
 or updated, files indexed before and no longer found are removed. A file whose
@@ -7,8 +8,10 @@ bytes are unchanged (same sha256) is not read again, let alone segmented.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
+import shutil
 import sys
 import time
 from dataclasses import dataclass, field
@@ -119,99 +122,170 @@ def build(index_dir: Path | str, paths: Iterable[Path | str], *, full: bool = Fa
           progress: bool | None = None, lock_timeout: float = 0.0) -> BuildReport:
     """Bring the index in ``index_dir`` up to date with the files under ``paths``.
 
-    ``full=True`` (or no index yet) builds a new generation and swaps it in;
-    otherwise changes are committed incrementally to the current generation.
+    ``full=True`` (or no index yet) builds a new generation from scratch;
+    otherwise the changes are committed to a clone of the current generation.
+    Either way the new generation is fsynced and swapped in atomically.
     Raises ``store.IndexBusy`` if another process holds the write lock longer
     than ``lock_timeout`` seconds.
     """
     index_dir = Path(index_dir)
     paths = [Path(p) for p in paths]
+    _check_paths(paths)
+    started = time.monotonic()
+    with store.write_lock(index_dir, timeout=lock_timeout):
+        report = _build_locked(index_dir, paths, full, progress)
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _check_paths(paths: list[Path]) -> None:
     missing = [str(p) for p in paths if not p.exists()]
     if missing:   # an incremental build would read "no files" as "delete everything"
         raise FileNotFoundError(f"corpus path not found: {', '.join(missing)}")
-    started = time.monotonic()
-    with store.write_lock(index_dir, timeout=lock_timeout):
-        files, problems = discover(paths)
-        try:
-            gen = store.current_generation(index_dir)
-        except store.IndexNotFound:
-            gen = None
-        if full or gen is None:
-            report = _build_full(index_dir, files, progress)
-        else:
-            report = _build_incremental(gen, files, progress)
-        report.problems[:0] = problems
-        store.prune_generations(index_dir)
-    report.seconds = time.monotonic() - started
+
+
+def _build_locked(index_dir: Path, paths: list[Path], full: bool, progress: bool | None) -> BuildReport:
+    files, problems = discover(paths)
+    try:
+        gen = store.current_generation(index_dir)
+    except store.IndexNotFound:
+        gen = None
+    if full or gen is None:
+        report = _build_full(index_dir, files, progress)
+    else:
+        report = _build_incremental(index_dir, gen, files, progress)
+    report.problems[:0] = problems
+    store.prune_generations(index_dir)
     return report
+
+
+def _commit_new_generation(index_dir: Path, gen: Path, fill: Callable[[SegmentWriter], dict[str, str]],
+                           optimize: bool) -> None:
+    """Write into the unpublished generation ``gen`` with ``fill`` (which returns
+    its manifest), commit, write the manifest, publish. On any failure the
+    generation is removed and ``CURRENT`` is untouched."""
+    try:
+        writer = store.new_writer(gen, compound=False, limitmb=256)
+        try:
+            manifest = fill(writer)
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit(optimize=optimize)
+        store.write_manifest(gen, manifest)
+        store.publish(index_dir, gen)
+    except BaseException:
+        try:
+            published = store.current_generation(index_dir).name == gen.name
+        except store.IndexNotFound:
+            published = False
+        if not published:
+            shutil.rmtree(gen, ignore_errors=True)
+        raise
 
 
 def _build_full(index_dir: Path, files: list[SourceFile], progress: bool | None) -> BuildReport:
     report = BuildReport(full=True)
     gen = store.new_generation(index_dir)
-    ix = store.whoosh_index.open_dir(str(gen))
-    writer = SegmentWriter(ix, compound=False, limitmb=256)
-    try:
-        manifest = _write(writer, files, report, progress)
-    except BaseException:
-        writer.cancel()
-        raise
-    writer.commit(optimize=True)
-    store.write_manifest(gen, manifest)
-    store.publish(index_dir, gen)
+    _commit_new_generation(index_dir, gen, lambda writer: _write(writer, files, report, progress),
+                           optimize=True)
     report.generation = gen.name
     report.files_added = len(files)
     return report
 
 
-def _build_incremental(gen: Path, files: list[SourceFile], progress: bool | None) -> BuildReport:
-    report = BuildReport(full=False, generation=gen.name)
-    manifest = store.read_manifest(gen)
+def _build_incremental(index_dir: Path, current: Path, files: list[SourceFile],
+                       progress: bool | None) -> BuildReport:
+    report = BuildReport(full=False, generation=current.name)
+    manifest = store.read_manifest(current)
     plan = plan_changes(files, manifest)
     report.files_added, report.files_updated = plan.added, plan.updated
     report.files_deleted, report.files_unchanged = len(plan.deleted), plan.unchanged
     if not (plan.to_index or plan.deleted):
         return report
-    ix = store.whoosh_index.open_dir(str(gen))
-    writer = SegmentWriter(ix, compound=False, limitmb=256)
-    try:
+
+    def fill(writer: SegmentWriter) -> dict[str, str]:
         for relpath in plan.deleted + [f.relpath for f in plan.to_index]:
             writer.delete_by_term("path", relpath)
         written = _write(writer, plan.to_index, report, progress)
-    except BaseException:
-        writer.cancel()
-        raise
-    writer.commit()
-    store.fsync_tree(gen)
-    for relpath in plan.deleted:
-        manifest.pop(relpath, None)
-    manifest.update(written)
-    store.write_manifest(gen, manifest)
+        updated = {k: v for k, v in manifest.items() if k not in set(plan.deleted)}
+        updated.update(written)
+        return updated
+
+    gen = store.clone_generation(index_dir, current)
+    _commit_new_generation(index_dir, gen, fill, optimize=False)
+    report.generation = gen.name
     return report
+
+
+class ArticleExists(Exception):
+    """An article with this id is already indexed."""
 
 
 def add_article(index_dir: Path | str, corpus_dir: Path | str, article_record: dict,
                 lock_timeout: float = 10.0) -> tuple[Article, Path]:
     """Write one article into the corpus (as ``<id>.jsonl``) and index it.
 
-    The file lands in the corpus first (fsynced), so a later rebuild keeps it;
-    then only that file is indexed incrementally.
+    Under the write lock, so two additions (or an addition and a build) never
+    interleave: raises ``ArticleExists`` if the id is indexed already, picks a
+    file name no other article uses (ids differing only in characters a file
+    name cannot hold, like ``a/b`` and ``a_b``, must not overwrite each other),
+    writes the file durably (fsynced, and its directory), then indexes the
+    corpus incrementally, which reads only that file.
     """
     from indexer.ingest import article_to_jsonl, validate_article
     corpus_dir = Path(corpus_dir)
     article = validate_article(article_record, relpath="")
-    target = corpus_dir / f"{safe_filename(article.id)}.jsonl"
-    _write_durably(target, article_to_jsonl(article) + "\n")
-    report = build(index_dir, [corpus_dir], lock_timeout=lock_timeout)
-    bad = [p for p in report.problems if p.path.startswith(target.name)]
+    index_dir = Path(index_dir)
+    _check_paths([corpus_dir])
+    with store.write_lock(index_dir, timeout=lock_timeout):
+        if _is_indexed(index_dir, article.id):
+            raise ArticleExists(article.id)
+        target = _article_path(corpus_dir, article.id)
+        _write_durably(target, article_to_jsonl(article) + "\n")
+        report = _build_locked(index_dir, [corpus_dir], False, False)
+    bad = [p for p in report.problems if p.path == target.name or p.path.startswith(target.name + ":")]
     if bad:
         raise ValueError(bad[0].reason)
     return article, target
 
 
+def _is_indexed(index_dir: Path, article_id: str) -> bool:
+    try:
+        ix = store.open_current(index_dir)
+    except store.IndexNotFound:
+        return False
+    with ix.searcher() as searcher:
+        return searcher.document_number(id=article_id) is not None
+
+
+def _article_path(corpus_dir: Path, article_id: str) -> Path:
+    """``<safe id>.jsonl``, unless another article's file has that name: then
+    the name gets a hash of the id. A file holding only this id is reused (an
+    addition that was written but not indexed, e.g. killed in between)."""
+    base = safe_filename(article_id)
+    digest = hashlib.sha256(article_id.encode("utf-8")).hexdigest()
+    for name in (f"{base}.jsonl", f"{base}-{digest[:12]}.jsonl", f"{base}-{digest}.jsonl"):
+        path = corpus_dir / name
+        if not os.path.lexists(path):
+            return path
+        if path.is_symlink() or not path.is_file():
+            continue
+        problems: list[Problem] = []
+        source = SourceFile(path=path, relpath=name, size=0, sha256="")
+        if [a.id for a in read_articles(source, problems)] == [article_id] and not problems:
+            return path
+    raise ValueError("no free file name for this id in the corpus directory")
+
+
+MAX_NAME_BYTES = 120     # + "-<sha256>.jsonl" and the temporary ".….tmp" stay under NAME_MAX (255 bytes)
+
+
 def safe_filename(article_id: str) -> str:
-    """A file name for an article id: no separators, no dot files, bounded."""
-    name = re.sub(r"[^\w.-]+", "_", article_id).lstrip(".")[:150]
+    """A file name for an article id: no separators, no dot files, bounded in
+    bytes (150 Vietnamese letters are 300 UTF-8 bytes: too long a name)."""
+    name = re.sub(r"[^\w.-]+", "_", article_id).lstrip(".")
+    name = name.encode("utf-8")[:MAX_NAME_BYTES].decode("utf-8", errors="ignore")
     return name or "article"
 
 

@@ -5,18 +5,36 @@ Layout of an index directory::
     <index_dir>/
         CURRENT          symlink -> the generation that searches use
         gen-<stamp>/     a complete Whoosh index, plus MANIFEST.json
+                         (and RETIRED once another generation replaced it)
         build.lock       held (flock) by the one process that writes
 
-* A full rebuild writes a new ``gen-*`` directory, fsyncs it, then swaps
-  ``CURRENT`` with one ``rename`` (atomic on POSIX). A search never sees a half
-  built index, and a process killed mid-build leaves ``CURRENT`` untouched.
-* An incremental update commits into the current generation; Whoosh publishes a
-  commit by renaming its table of contents, so readers see all of it or none.
+* Every build -- full or incremental -- writes a generation that no reader
+  has open, fsyncs it, then swaps ``CURRENT`` with one ``rename`` (atomic on
+  POSIX). A full rebuild starts an empty generation; an incremental one starts
+  from a clone of the current generation (hard links: Whoosh never rewrites a
+  file, it writes new segments and a new TOC and unlinks what it merged away,
+  which in a clone unlinks only the clone's names). A published generation is
+  therefore never modified: searchers opened on it keep working while it is
+  replaced (Whoosh opens some segment files lazily, and an in-place commit
+  that merges segments deletes files an open searcher has not read yet), and
+  a build killed at any moment leaves ``CURRENT`` and what it points to
+  untouched. Whoosh does not fsync; a generation is fsynced whole (files and
+  directory) before ``CURRENT`` points to it, and the index directory after.
 * ``MANIFEST.json`` maps each source file to the hash that was indexed; it is
-  written after the Whoosh commit, so a crash in between only makes the next
-  run redo those files (every add is preceded by a delete of its path).
+  written into the new generation before the swap, so the manifest and the
+  index it describes are published together.
+* A replaced generation gets a ``RETIRED`` marker and is kept while it may
+  still be read (the most recently retired one, and any retired less than
+  ``RETIRED_GRACE_SECONDS`` ago: a request that refreshed its searcher just
+  before two quick swaps). Unpublished generations (a killed build's) carry no
+  marker and are removed by the next build.
 * The lock is an ``flock``: the kernel releases it when its holder dies, so a
-  killed build never blocks the next one.
+  killed build never blocks the next one. Whoosh's own lock (``MAIN_WRITELOCK``)
+  is not taken -- the build lock already serializes writers -- nor copied into
+  a clone from generations written before.
+* Whoosh names segments with the global ``random`` module; vnsearch's writer
+  draws them from the OS and creates files exclusively, so a seeded ``random``
+  can never make a build truncate an existing segment.
 """
 
 from __future__ import annotations
@@ -25,6 +43,7 @@ import errno
 import fcntl
 import json
 import os
+import random
 import shutil
 import time
 import uuid
@@ -34,6 +53,10 @@ from typing import Iterator
 
 from whoosh import index as whoosh_index
 from whoosh.fields import ID, STORED, TEXT, Schema
+from whoosh.codec.whoosh3 import W3Codec, W3Segment
+from whoosh.filedb.filestore import FileStorage
+from whoosh.util import IDCHARS
+from whoosh.writing import SegmentWriter
 
 from indexer.analysis import exact_analyzer, folded_analyzer
 
@@ -41,7 +64,10 @@ CURRENT = "CURRENT"
 LOCK_FILE = "build.lock"
 MANIFEST = "MANIFEST.json"
 GEN_PREFIX = "gen-"
+RETIRED = "RETIRED"
 KEEP_GENERATIONS = 2   # the current one and the one before (still open in old searchers)
+RETIRED_GRACE_SECONDS = 120.0   # also keep generations retired this recently (gunicorn's worker timeout)
+_NOT_CLONED = ("MAIN_WRITELOCK", RETIRED)
 
 
 class IndexNotFound(Exception):
@@ -92,11 +118,68 @@ def open_current(index_dir: Path) -> whoosh_index.Index:
     return whoosh_index.open_dir(str(current_generation(index_dir)))
 
 
-def new_generation(index_dir: Path) -> Path:
+class _NoOverwriteStorage(FileStorage):
+    """Whoosh's FileStorage, except that a file is only ever created new (O_EXCL):
+    Whoosh never means to overwrite one, and in a clone an existing name is an
+    inode shared with the published generation."""
+
+    def create_file(self, name, excl=False, mode="wb", **kwargs):
+        return super().create_file(name, excl=True, mode=mode, **kwargs)
+
+
+_SEGMENT_IDS = random.SystemRandom()
+
+
+class _FreshSegmentCodec(W3Codec):
+    """Whoosh's codec, but new segments get ids from the OS's randomness, unused in
+    the directory. Whoosh draws them from the global ``random`` module: a process
+    that seeds it (hypothesis does, before every example; applications may) draws
+    an existing segment's name again, and Whoosh's ``open(name, "wb")`` truncated
+    that segment. The segment keeps a plain W3Codec (it is pickled into the TOC)."""
+
+    def new_segment(self, storage, indexname):
+        existing = set(storage.list())
+        while True:
+            segid = "".join(_SEGMENT_IDS.choice(IDCHARS) for _ in range(16))
+            if not any(name.startswith(f"{indexname}_{segid}") for name in existing):
+                return W3Segment(W3Codec(), indexname, segid=segid)
+
+
+def new_writer(gen: Path, **kwargs) -> SegmentWriter:
+    """A Whoosh writer into the unpublished generation ``gen``: fresh segment ids,
+    files only ever created new, and not Whoosh's own lock (``MAIN_WRITELOCK``):
+    the build lock serializes writers."""
+    ix = whoosh_index.FileIndex(_NoOverwriteStorage(str(gen)))
+    return SegmentWriter(ix, _lk=False, codec=_FreshSegmentCodec(), **kwargs)
+
+
+def _generation_dir(index_dir: Path) -> Path:
     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
     gen = Path(index_dir) / f"{GEN_PREFIX}{stamp}-{uuid.uuid4().hex[:8]}"
     gen.mkdir(parents=True)
+    return gen
+
+
+def new_generation(index_dir: Path) -> Path:
+    """A new, empty, unpublished generation."""
+    gen = _generation_dir(index_dir)
     whoosh_index.create_in(str(gen), make_schema())
+    return gen
+
+
+def clone_generation(index_dir: Path, source: Path) -> Path:
+    """A new unpublished generation holding what ``source`` holds: its files
+    hard-linked (copied where links are impossible), never Whoosh's lock file
+    or temporary files."""
+    gen = _generation_dir(index_dir)
+    for entry in os.scandir(source):
+        if (not entry.is_file(follow_symlinks=False) or entry.name.startswith(".")
+                or entry.name in _NOT_CLONED or ".toc." in entry.name):
+            continue
+        try:
+            os.link(entry.path, gen / entry.name)
+        except OSError:
+            shutil.copy2(entry.path, gen / entry.name)
     return gen
 
 
@@ -104,27 +187,46 @@ def publish(index_dir: Path, gen: Path) -> None:
     """Make ``gen`` the current generation atomically, durably."""
     fsync_tree(gen)
     link = Path(index_dir) / CURRENT
+    try:
+        old = Path(index_dir) / os.readlink(link)
+    except OSError:
+        old = None
+    if old is not None and old.name != gen.name and old.is_dir():
+        (old / RETIRED).touch()            # its mtime: when it stopped being current
     tmp = Path(index_dir) / f".{CURRENT}.{uuid.uuid4().hex[:8]}"
     os.symlink(gen.name, tmp)
     os.replace(tmp, link)
     fsync_dir(Path(index_dir))
 
 
-def prune_generations(index_dir: Path) -> list[str]:
-    """Remove generations other than the newest KEEP_GENERATIONS, and any
-    unpublished ones left by a killed build. Call with the build lock held."""
+def is_retired(gen: Path) -> bool:
+    """True for a generation that was current once and has been replaced."""
+    return (Path(gen) / RETIRED).exists()
+
+
+def prune_generations(index_dir: Path, grace: float | None = None) -> list[str]:
+    """Remove generations nobody can be reading: unpublished ones (a killed or
+    failed build's) and retired ones other than the most recent and those
+    retired less than ``grace`` seconds ago. Call with the build lock held."""
+    grace = RETIRED_GRACE_SECONDS if grace is None else grace
     try:
-        current = current_generation(index_dir).name
-    except IndexNotFound:
+        current = Path(os.readlink(Path(index_dir) / CURRENT)).name   # even if broken: never remove it
+    except OSError:
         current = None
-    gens = sorted((p for p in Path(index_dir).iterdir()
-                   if p.is_dir() and p.name.startswith(GEN_PREFIX)), key=lambda p: p.name)
-    keep: set[str] = set()
-    if current:
-        published = [g.name for g in gens if g.name <= current]
-        keep = set(published[-KEEP_GENERATIONS:]) | {current}
-    removed = []
+    now = time.time()
+    retired: list[tuple[float, str]] = []
+    gens = [p for p in Path(index_dir).iterdir()
+            if p.is_dir() and not p.is_symlink() and p.name.startswith(GEN_PREFIX)]
     for g in gens:
+        try:
+            retired.append(((g / RETIRED).stat().st_mtime, g.name))
+        except OSError:
+            pass
+    retired.sort(reverse=True)
+    keep = {current} | {name for i, (when, name) in enumerate(retired)
+                        if i < KEEP_GENERATIONS - 1 or now - when < grace}
+    removed = []
+    for g in sorted(gens):
         if g.name not in keep:
             shutil.rmtree(g, ignore_errors=True)
             removed.append(g.name)
@@ -136,7 +238,7 @@ def prune_generations(index_dir: Path) -> list[str]:
 @contextmanager
 def write_lock(index_dir: Path, timeout: float = 0.0) -> Iterator[None]:
     """Hold the index's write lock; wait up to ``timeout`` seconds, else IndexBusy."""
-    Path(index_dir).mkdir(parents=True, exist_ok=True)
+    make_dirs_durably(Path(index_dir))
     fd = os.open(Path(index_dir) / LOCK_FILE, os.O_CREAT | os.O_RDWR, 0o644)
     try:
         deadline = time.monotonic() + timeout
@@ -171,6 +273,22 @@ def write_manifest(gen: Path, manifest: dict[str, str]) -> None:
         os.fsync(f.fileno())
     os.replace(tmp, gen / MANIFEST)
     fsync_dir(gen)
+
+
+def make_dirs_durably(path: Path) -> None:
+    """``mkdir -p``, fsyncing the parent of every directory it creates (a new
+    directory's entry is only durable once its parent is fsynced)."""
+    missing = []
+    p = Path(path).absolute()
+    while not p.is_dir():
+        missing.append(p)
+        p = p.parent
+    for d in reversed(missing):
+        try:
+            d.mkdir()
+        except FileExistsError:
+            pass
+        fsync_dir(d.parent)
 
 
 def fsync_dir(path: Path) -> None:
