@@ -18,7 +18,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from indexer import config as core_config
 from indexer.engine import MAX_HITS_PER_PAGE
@@ -109,6 +110,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     @app.get("/openapi.json", endpoint="openapi")
     def openapi_document():
         return spec()
+
+    @app.before_request
+    def refuse_oversized_bodies():
+        # Werkzeug enforces MAX_CONTENT_LENGTH only when a view reads the body;
+        # refuse a declared oversized body on every route, read or not.
+        limit = app.config.get("MAX_CONTENT_LENGTH")
+        if limit is not None and (request.content_length or 0) > limit:
+            raise RequestEntityTooLarge()
 
     @app.after_request
     def security_headers(response):

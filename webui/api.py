@@ -14,6 +14,7 @@ from flask import Blueprint, current_app, jsonify, request, url_for
 
 from indexer import IndexBusy, QueryError, add_article, build
 from indexer.engine import MAX_HITS_PER_PAGE, MAX_SUGGEST_CHARS
+from indexer.indexing import ArticleExists
 from indexer.ingest import validate_article
 from webui.errors import ApiError
 from webui.searcher import engine_or_none, fresh_engine, get_engine
@@ -131,13 +132,16 @@ def create_article():
         raise ApiError(400, "invalid_article", str(e)) from None
     corpus = _corpus_dir()
     engine = engine_or_none()
+    exists = ApiError(409, "article_exists", "An article with this id is already indexed.")
     if engine is not None and engine.get_article(article.id) is not None:
-        raise ApiError(409, "article_exists", "An article with this id is already indexed.")
+        raise exists
     try:
         article, _path = add_article(current_app.config["INDEX_DIR"], corpus, record,
                                      lock_timeout=current_app.config["ADD_LOCK_TIMEOUT"])
     except IndexBusy as e:
         raise _busy(e) from None
+    except ArticleExists:         # added by a concurrent request since the check above
+        raise exists from None
     except ValueError as e:
         raise ApiError(400, "invalid_article", str(e)) from None
     stored = fresh_engine().get_article(article.id)

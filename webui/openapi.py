@@ -232,6 +232,7 @@ def spec() -> dict:
                                 "schema": {"type": "string", "enum": ["0", "1", "true", "false"]}}],
                 "responses": {"200": _json("What the build did.", "ReindexReport"),
                               "400": _error("A bad full parameter."),
+                              "413": _error("The body is too large (the endpoint takes none)."),
                               **ADMIN_ERRORS},
             }},
             "/openapi.json": {"get": {
