@@ -97,3 +97,18 @@ def client(app):
 def runner(app):
     """Invokes click commands in the app's context: ``runner.invoke(cli, [...])``."""
     return app.test_cli_runner()
+
+
+# -- long variants ---------------------------------------------------------------------
+def pytest_addoption(parser):
+    parser.addoption("--runslow", action="store_true", default=False,
+                     help="also run the long variants (tests marked slow), e.g. 60 killed builds")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--runslow"):
+        return
+    skip = pytest.mark.skip(reason="long variant: run with --runslow (or python bench/reliability.py)")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
