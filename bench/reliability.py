@@ -317,6 +317,18 @@ def cli_env(**extra: str) -> dict[str, str]:
     return env
 
 
+def die_with_parent() -> None:
+    """``preexec_fn``: on Linux, SIGTERM the child when the process that started it
+    dies (a test run killed by a timeout must not leave a server or a paused
+    writer behind; they run in their own session, out of reach of its signals)."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)     # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+
+
 def run_cli(index_dir: Path, args: Sequence[str], timeout: float = 300) -> subprocess.CompletedProcess:
     return subprocess.run(vnsearch_command() + ["--index-dir", str(index_dir), *map(str, args)],
                           env=cli_env(), capture_output=True, text=True, timeout=timeout,
@@ -416,7 +428,8 @@ class PausedWriter:
         env = cli_env(VNSEARCH_CRASH_ROOT=str(index_dir), VNSEARCH_CRASH_MATCH=match,
                       VNSEARCH_CRASH_ACTION="pause", VNSEARCH_PAUSE_FILE=str(self.pause_file))
         self.proc = subprocess.Popen(crash_command(index_dir, args), env=env, stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                     preexec_fn=die_with_parent)
 
     def wait_paused(self, seconds: float = 120) -> None:
         deadline = time.monotonic() + seconds
@@ -707,7 +720,7 @@ class Server:
             vnsearch_command() + ["--index-dir", str(index_dir), "serve", "--host", "127.0.0.1",
                                   "--port", str(self.port), "--workers", str(workers)],
             cwd=REPO, env=cli_env(**extra), stdin=subprocess.DEVNULL, stdout=self._log,
-            stderr=subprocess.STDOUT, start_new_session=True)
+            stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=die_with_parent)
 
     def output(self) -> str:
         self._log.flush()
