@@ -8,9 +8,10 @@ Ranking (BM25F over exact and folded fields):
 * pyvi words of the query (``đảng_viên``) add score where the index holds the
   same word, never a requirement (pyvi may split a passage differently);
 * the title weighs ``TITLE_BOOST`` times the body;
-* documents matching every query clause form the first tier, documents
+* documents matching every query word form the first tier, documents
   matching only some follow, each tier ordered by score;
-* quoted phrases match consecutive syllables; ``-word`` excludes.
+* a quoted phrase is required: only documents holding its syllables
+  consecutively match; ``-word`` and ``-"phrase"`` exclude.
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ STORED_FIELDS = ("id", "title", "date", "source", "url")
 
 @dataclass(frozen=True)
 class CompiledQuery:
-    required: list[Q.Query]      # one per positive clause: all must match for tier 1
+    required: list[Q.Query]      # one per query word: all must match for tier 1
+    phrases: list[Q.Query]       # quoted phrases: every one must match
     optional: list[Q.Query]      # word boosts
     excluded: list[Q.Query]
     groups: list[HighlightGroup]
@@ -108,10 +110,10 @@ def compile_query(clauses: list[AnalyzedClause], restore: Restorer | None = None
         restored = [t.exact for c in positive for t in c.syllables]
         exact_boost = RESTORED_BOOST
         suggestion = " ".join(restored) if restored != plain else None
-    required, optional, groups = [], [], []
+    required, phrases, optional, groups = [], [], [], []
     for c in positive:
         if c.clause.phrase and len(c.syllables) > 1:
-            required.append(_phrase_query(c.syllables, exact_boost))
+            phrases.append(_phrase_query(c.syllables, exact_boost))
             groups.append(HighlightGroup(c.syllables, True, bool(exact_boost)))
             continue
         required.extend(_syllable_query(t, exact_boost) for t in c.syllables)
@@ -120,7 +122,7 @@ def compile_query(clauses: list[AnalyzedClause], restore: Restorer | None = None
         for w in c.words:
             optional.append(Q.Term(field, w.exact if exact_boost else w.folded, boost=WORD_BOOST))
     excluded = [_exclusion(c) for c in clauses if c.clause.negated]
-    return CompiledQuery(required, optional, excluded, groups, suggestion)
+    return CompiledQuery(required, phrases, optional, excluded, groups, suggestion)
 
 
 class SearchEngine:
@@ -208,19 +210,21 @@ class SearchEngine:
         }
 
     def _ranking_query(self, compiled: CompiledQuery) -> Q.Query | None:
-        """One pass for both tiers: every document matching some clause is
-        scored, and those matching all clauses get ALL_CLAUSES_BONUS on top,
-        which puts them first whatever their BM25 score."""
-        if not compiled.required:
-            return None
+        """One pass for both tiers: every document matching some word is
+        scored, and those matching all words get ALL_CLAUSES_BONUS on top,
+        which puts them first whatever their BM25 score. Phrases filter."""
+        query = None
         if len(compiled.required) == 1:
-            query, extras = compiled.required[0], list(compiled.optional)
-        else:
-            query = Q.Or(compiled.required)
-            extras = [Q.ConstantScoreQuery(Q.And(compiled.required), score=ALL_CLAUSES_BONUS),
-                      *compiled.optional]
-        if extras:
-            query = Q.AndMaybe(query, Q.Or(extras))
+            query = compiled.required[0]
+        elif compiled.required:
+            query = Q.AndMaybe(Q.Or(compiled.required),
+                               Q.ConstantScoreQuery(Q.And(compiled.required), score=ALL_CLAUSES_BONUS))
+        if compiled.phrases:
+            query = Q.And(compiled.phrases + ([query] if query is not None else []))
+        if query is None:
+            return None
+        if compiled.optional:
+            query = Q.AndMaybe(query, Q.Or(compiled.optional))
         if compiled.excluded:
             query = Q.AndNot(query, Q.Or(compiled.excluded))
         return query
@@ -236,11 +240,11 @@ class SearchEngine:
 
     def _rank_vectorized(self, compiled: CompiledQuery, limit: int) -> tuple[list[tuple[int, float]], int]:
         """Queries of terms only: array arithmetic over decoded postings."""
-        if not compiled.required:
+        if not (compiled.required or compiled.phrases):
             return [], 0
         if self._vector is None:
             self._vector = VectorScorer(self._searcher, k1=BM25_K1, b=BM25_B)
-        docnums, scores, total = self._vector.rank(compiled.required, compiled.optional,
+        docnums, scores, total = self._vector.rank(compiled.required, compiled.phrases, compiled.optional,
                                                    compiled.excluded, limit)
         return list(zip(docnums.tolist(), scores.tolist())), total
 

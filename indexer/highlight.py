@@ -43,8 +43,9 @@ class Occurrences:
     endchar)`` per occurrence, read with one forward pass per term over its
     postings, however many documents are asked about."""
 
-    def __init__(self, searcher: Searcher, docnums: Iterable[int]) -> None:
+    def __init__(self, searcher: Searcher, docnums: Iterable[int], positions_only: bool = False) -> None:
         self.searcher = searcher
+        self.positions_only = positions_only   # for fields without stored characters
         self.docnums = sorted(set(docnums))
         self._by_term: dict[tuple[str, str], dict[int, list[Occurrence]]] = {}
 
@@ -65,7 +66,8 @@ class Occurrences:
                 break
             m.skip_to(docnum)
             if m.is_active() and m.id() == docnum:
-                found[docnum] = list(m.value_as("characters"))
+                found[docnum] = ([(p, 0, 0) for p in m.value_as("positions")] if self.positions_only
+                                 else list(m.value_as("characters")))
         return found
 
 

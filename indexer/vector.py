@@ -5,7 +5,12 @@ runs the shapes made of terms (``Term``, ``Or`` of terms, ``AndMaybe`` word
 boosts, ``AndNot`` exclusions, ``ConstantScoreQuery`` tiers are expressed by
 the engine's ``required`` list) with array arithmetic instead of Whoosh's
 per-posting matcher tree: one pass per term over its decoded posting list.
-Shapes it does not handle (phrases) return ``None`` and run on Whoosh.
+Quoted phrases are filters: candidates must hold every syllable of the
+phrase (array intersection), and adjacency is then verified from stored
+positions lazily, best candidates first, in batches, until the requested page
+is filled; the total is then estimated from the verified share (exact when
+every candidate was checked). Shapes it does not handle (excluded phrases)
+raise ``Unsupported`` and run on Whoosh.
 
 Scoring is BM25 per (field, term) with the Robertson idf
 ``log(1 + (N - df + 0.5) / (df + 0.5))``, times the query's boost, summed.
@@ -17,7 +22,10 @@ import numpy as np
 from whoosh import query as Q
 from whoosh.searching import Searcher
 
+from indexer.highlight import Occurrences
 from indexer.postings import PostingsReader
+
+VERIFY_BATCH = 256
 
 
 class Unsupported(Exception):
@@ -57,14 +65,51 @@ class VectorScorer:
             return list(q.subqueries)
         raise Unsupported(type(q).__name__)
 
-    def rank(self, required: list[Q.Query], optional: list[Q.Query], excluded: list[Q.Query],
-             limit: int) -> tuple[np.ndarray, np.ndarray, int]:
+    def _phrases_of(self, q: Q.Query) -> list[Q.Phrase]:
+        subs = q.subqueries if isinstance(q, Q.Or) else [q]
+        if not all(isinstance(p, Q.Phrase) for p in subs):
+            raise Unsupported(type(q).__name__)
+        return list(subs)
+
+    def _phrase_filter(self, alternatives: list[Q.Phrase], scores: np.ndarray) -> np.ndarray:
+        """Documents holding every word of some alternative (not yet adjacency);
+        the words' BM25 is added to ``scores``."""
+        mask = np.zeros(self.n, dtype=bool)
+        for phrase in alternatives:
+            has_all = np.ones(self.n, dtype=bool)
+            for word in phrase.words:
+                word_mask = np.zeros(self.n, dtype=bool)
+                self._term(Q.Term(phrase.fieldname, word, boost=phrase.boost), scores, word_mask)
+                has_all &= word_mask
+            mask |= has_all
+        return mask
+
+    def _adjacent(self, alternatives: list[Q.Phrase], docnums: np.ndarray) -> np.ndarray:
+        """Which of ``docnums`` hold some alternative's words consecutively."""
+        occurrences = Occurrences(self.reader.searcher, docnums.tolist(), positions_only=True)
+        out = np.zeros(len(docnums), dtype=bool)
+        for i, doc in enumerate(docnums.tolist()):
+            for phrase in alternatives:
+                starts = None
+                for k, word in enumerate(phrase.words):
+                    at = {pos - k for pos, _, _ in occurrences.get(phrase.fieldname, word, doc)}
+                    starts = at if starts is None else starts & at
+                    if not starts:
+                        break
+                if starts:
+                    out[i] = True
+                    break
+        return out
+
+    def rank(self, required: list[Q.Query], phrases: list[Q.Query], optional: list[Q.Query],
+             excluded: list[Q.Query], limit: int) -> tuple[np.ndarray, np.ndarray, int]:
         """Top ``limit`` (docnums, scores) and the number of matching documents.
 
-        Documents matching every required clause come first; then those
-        matching some; each group by score. Raises Unsupported for phrases.
+        Documents matching every required word come first; then those
+        matching some; each group by score. Every phrase must match.
         """
         clauses = [self._terms_of(q) for q in required]
+        phrase_alts = [self._phrases_of(q) for q in phrases]
         extras = [t for q in optional for t in self._terms_of(q)]
         banned = [t for q in excluded for t in self._terms_of(q)]
         scores = np.zeros(self.n, dtype=np.float32)
@@ -74,7 +119,10 @@ class VectorScorer:
             for term in terms:
                 self._term(term, scores, mask)
             matched += mask
-        candidates = np.flatnonzero(matched)
+        candidate_mask = matched > 0 if clauses else np.ones(self.n, dtype=bool)
+        for alternatives in phrase_alts:
+            candidate_mask &= self._phrase_filter(alternatives, scores)
+        candidates = np.flatnonzero(candidate_mask)
         for term in extras:
             self._term(term, scores, None)
         if banned:
@@ -83,14 +131,36 @@ class VectorScorer:
             for term in banned:
                 self._term(term, dummy, ban)
             candidates = candidates[~ban[candidates]]
-        total = len(candidates)
-        if not total:
+        if not len(candidates):
             return candidates, np.zeros(0, np.float32), 0
         key = scores[candidates].astype(np.float64) + (matched[candidates] == len(clauses)) * 1e9
-        if total > limit:
-            top = np.argpartition(-key, limit - 1)[:limit]
-        else:
-            top = np.arange(total)
-        # best first; ties by document number, like Whoosh
-        order = top[np.lexsort((candidates[top], -key[top]))]
+        if phrase_alts:
+            return self._verified_top(candidates, key, scores, phrase_alts, limit)
+        total = len(candidates)
+        order = self._top(key, limit)
         return candidates[order], scores[candidates[order]], total
+
+    @staticmethod
+    def _top(key: np.ndarray, limit: int) -> np.ndarray:
+        """Indexes of the ``limit`` largest keys, best first (ties: lower index)."""
+        top = np.argpartition(-key, limit - 1)[:limit] if len(key) > limit else np.arange(len(key))
+        return top[np.lexsort((top, -key[top]))]
+
+    def _verified_top(self, candidates, key, scores, phrase_alts, limit):
+        order = self._top(key, len(key))
+        kept: list[int] = []
+        checked = 0
+        while checked < len(order) and len(kept) < limit:
+            batch = candidates[order[checked:checked + VERIFY_BATCH]]
+            ok = np.ones(len(batch), dtype=bool)
+            for alternatives in phrase_alts:
+                ok &= self._adjacent(alternatives, batch)
+            kept.extend(batch[ok].tolist())
+            checked += len(batch)
+        checked = min(checked, len(order))
+        if checked == len(order):
+            total = len(kept)
+        else:   # estimated from the share verified so far
+            total = max(round(len(kept) / checked * len(order)), len(kept))
+        docnums = np.asarray(kept[:limit], dtype=np.int32)
+        return docnums, scores[docnums], total
