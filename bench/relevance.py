@@ -1,0 +1,513 @@
+#!/usr/bin/env python3
+"""Relevance benchmark: vnsearch against four peer systems on a retrieval set.
+
+Usage (from the repository root)::
+
+    python bench/relevance.py DATASET_DIR [DATASET_DIR ...] [--limit N]
+        [--systems ours,bm25-exact,bm25-folded,fts5,whoosh-default]
+        [--forms accented,plain] [--json-only] [--dump per_query.jsonl]
+        [--variant NAME:KEY=VALUE,KEY=VALUE ...]
+
+A DATASET_DIR holds ``corpus.jsonl`` or ``corpus.jsonl.gz`` (``id``, ``title``,
+``text``) and ``queries.jsonl`` (``id``, ``query``, ``relevant``: ids), the
+format of ``../shared/data/*/``.
+
+* ``ours``: a throwaway index is built in a temporary directory with
+  ``indexer.build(..., full=True)`` (the code path of ``vnsearch index``) and
+  every query runs through ``SearchEngine.search(q, hits_per_page=10)``.
+* Peers (``bench/peers.py``, comparison only): ``bm25-exact``,
+  ``bm25-folded``, ``fts5``, ``whoosh-default``.
+* Query forms: ``accented`` (as written) and ``plain`` (``fold(query)``: every
+  diacritic removed, ``đ``→``d``, what a user without a Vietnamese keyboard
+  types).  There is no ``telex`` form: vnsearch does not accept Telex input.
+* Metrics per (system, form): MRR@10, Recall@1, Recall@10, nDCG@10 (binary
+  gains), and the wall time of each search call, p50 / p95 in ms (one untimed
+  warm-up query first).  ``--limit N`` keeps the first N queries (the corpus is
+  always indexed whole).
+* Output: a table on stdout, then one JSON line per (system, form); with
+  ``--json-only`` only the JSON lines.  ``--dump FILE`` writes one JSON line per
+  (system, form, query) with the rank of the first relevant hit and the top 10.
+* ``--variant NAME:K=V,...`` adds a system ``ours-NAME`` that searches the same
+  index as ``ours`` with ranking knobs changed, to measure a change before it is
+  made in ``indexer/engine.py`` (see :func:`parse_variant`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gzip
+import json
+import math
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, Sequence
+
+REPO = Path(__file__).resolve().parent.parent
+for _p in (str(REPO), str(Path(__file__).resolve().parent)):
+    if _p not in sys.path:           # works installed (editable) or not
+        sys.path.insert(0, _p)
+
+import numpy as np  # noqa: E402
+
+from peers import SYSTEMS as PEER_SYSTEMS, Doc, plain_fold  # noqa: E402
+
+def _hash_sources(directory: Path) -> str:
+    import hashlib
+    h = hashlib.sha256()
+    for path in sorted(directory.glob("*.py")):
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()[:12]
+
+
+_FINGERPRINT = _hash_sources(REPO / "indexer")   # just before indexer is imported
+try:
+    from indexer.normalize import fold as _fold
+except ImportError:                  # pragma: no cover - before indexer.normalize existed
+    _fold = plain_fold
+
+K = 10
+FORMS = ("accented", "plain")
+ALL_SYSTEMS = ("ours", "bm25-exact", "bm25-folded", "fts5", "whoosh-default")
+
+
+# ---------------------------------------------------------------------------
+# Data
+# ---------------------------------------------------------------------------
+
+@dataclass
+class Query:
+    id: str
+    text: str
+    relevant: frozenset[str]
+
+
+@dataclass
+class Dataset:
+    name: str
+    corpus_path: Path
+    docs: list[Doc]
+    queries: list[Query]
+
+
+def _open(path: Path):
+    if path.name.endswith(".gz"):
+        return gzip.open(path, "rt", encoding="utf-8")
+    return open(path, encoding="utf-8")
+
+
+def _jsonl(path: Path) -> Iterator[dict]:
+    with _open(path) as f:
+        for line in f:
+            if line.strip():
+                yield json.loads(line)
+
+
+def corpus_file(directory: Path) -> Path:
+    for name in ("corpus.jsonl", "corpus.jsonl.gz"):
+        if (directory / name).is_file():
+            return directory / name
+    raise FileNotFoundError(f"{directory}: no corpus.jsonl or corpus.jsonl.gz")
+
+
+def load_dataset(directory: Path | str, limit: int | None = None) -> Dataset:
+    directory = Path(directory)
+    corpus = corpus_file(directory)
+    docs = [Doc(r["id"], r.get("title") or "", r.get("text") or "") for r in _jsonl(corpus)]
+    queries = [Query(r["id"], r["query"], frozenset(r["relevant"]))
+               for r in _jsonl(directory / "queries.jsonl")]
+    if limit is not None:
+        queries = queries[:limit]
+    return Dataset(directory.resolve().name, corpus, docs, queries)
+
+
+def query_form(text: str, form: str) -> str:
+    if form == "accented":
+        return text
+    if form == "plain":
+        return _fold(text)
+    raise ValueError(f"unknown query form {form!r}")
+
+
+# ---------------------------------------------------------------------------
+# Metrics
+# ---------------------------------------------------------------------------
+
+def relevant_ranks(retrieved: Sequence[str], relevant: Iterable[str], k: int = K) -> list[int]:
+    """0-based ranks, within the top ``k``, of the relevant documents."""
+    rel = set(relevant)
+    return [r for r, doc_id in enumerate(retrieved[:k]) if doc_id in rel]
+
+
+def query_metrics(ranks: Sequence[int], n_relevant: int) -> dict[str, float]:
+    """MRR@10, R@1, R@10 and nDCG@10 (binary gains) of one query."""
+    ranks = sorted(r for r in ranks if r < K)
+    n_relevant = max(n_relevant, 1)
+    dcg = sum(1.0 / math.log2(r + 2) for r in ranks)
+    idcg = sum(1.0 / math.log2(r + 2) for r in range(min(n_relevant, K)))
+    return {
+        "MRR@10": 1.0 / (ranks[0] + 1) if ranks else 0.0,
+        "R@1": sum(1 for r in ranks if r < 1) / n_relevant,
+        "R@10": len(ranks) / n_relevant,
+        "nDCG@10": dcg / idcg,
+    }
+
+
+METRICS = ("MRR@10", "R@1", "R@10", "nDCG@10")
+
+
+def aggregate(per_query: Sequence[dict[str, float]], times_ms: Sequence[float]) -> dict[str, float]:
+    n = len(per_query)
+    out = {m: round(sum(q[m] for q in per_query) / n, 4) if n else 0.0 for m in METRICS}
+    t = np.asarray(times_ms, dtype=float)
+    out["p50_ms"] = round(float(np.percentile(t, 50)), 2) if t.size else 0.0
+    out["p95_ms"] = round(float(np.percentile(t, 95)), 2) if t.size else 0.0
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Our engine
+# ---------------------------------------------------------------------------
+
+# Ranking knobs a --variant may set (measured here, decided in indexer/engine.py):
+#   any numeric UPPERCASE constant of indexer.engine (TITLE_BOOST, EXACT_BOOST,
+#   RESTORED_BOOST, WORD_BOOST, BM25_K1, BM25_B, ...), patched while the engine
+#   is opened and around each search; K1 and B are short for BM25_K1, BM25_B;
+#   TIERS=0: no "all words first" tier -- the query's syllable clauses are merged
+#   into one, so every matching document is ranked by its score alone;
+#   TIER_MAX_WORDS=N: the tier only for queries of at most N syllables (merged above);
+#   query syntax (the query text is rewritten before indexer.engine parses it):
+#   PHRASES=0: ASCII double quotes ignored (no required phrase);
+#   DIGIT_NEGATION=0: a "-" right before a digit is no exclusion ("F -35" finds "35").
+KNOB_ALIASES = {"K1": "BM25_K1", "B": "BM25_B"}
+SPECIAL_KNOBS = ("TIERS", "TIER_MAX_WORDS", "PHRASES", "DIGIT_NEGATION")
+
+
+class OursIndex:
+    """One throwaway index of a dataset, built like ``vnsearch index --full``."""
+
+    def __init__(self, corpus_path: Path) -> None:
+        import indexer
+        self._tmp = tempfile.TemporaryDirectory(prefix="vnsearch-bench-")
+        started = time.perf_counter()
+        report = indexer.build(self._tmp.name, [corpus_path], full=True, progress=False)
+        self.seconds = time.perf_counter() - started
+        self.articles = report.articles_indexed
+        for problem in report.problems[:5]:
+            print(f"warning: ours skipped {problem.path}: {problem.reason}", file=sys.stderr)
+        if len(report.problems) > 5:
+            print(f"warning: ours skipped {len(report.problems)} items in all", file=sys.stderr)
+        self.path = self._tmp.name
+
+    def close(self) -> None:
+        self._tmp.cleanup()
+
+
+def parse_variant(spec: str) -> tuple[str, dict[str, float]]:
+    """``"k09:K1=0.9,B=0.4"`` → ``("ours-k09", {"BM25_K1": 0.9, "BM25_B": 0.4})``."""
+    name, _, knobs = spec.partition(":")
+    if not name or not knobs:
+        raise ValueError(f"--variant {spec!r}: expected NAME:KEY=VALUE[,KEY=VALUE]")
+    settings: dict[str, float] = {}
+    for item in knobs.split(","):
+        key, eq, value = item.partition("=")
+        key = key.strip().upper()
+        key = KNOB_ALIASES.get(key, key)
+        if not eq or not key.isidentifier() or key not in SPECIAL_KNOBS and not _engine_knob(key):
+            raise ValueError(f"--variant {spec!r}: {key!r} is not a numeric constant of indexer.engine "
+                             f"nor one of {', '.join(SPECIAL_KNOBS)}")
+        try:
+            settings[key] = float(value)
+        except ValueError:
+            raise ValueError(f"--variant {spec!r}: {value!r} is not a number") from None
+    return f"ours-{name}", settings
+
+
+def _engine_knob(key: str) -> bool:
+    import indexer.engine as E
+    value = getattr(E, key, None)
+    return key.isupper() and isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _rewriting(parse: Callable, phrases: bool, digit_negation: bool) -> Callable:
+    """``parse`` with the query text rewritten first (query-syntax prototypes)."""
+    import re
+
+    def parse_rewritten(q, *args, **kwargs):
+        if not phrases:
+            q = q.replace('"', " ")
+        if not digit_negation:
+            q = re.sub(r"(^|\s)-(?=\d)", r"\1", q)
+        return parse(q, *args, **kwargs)
+    return parse_rewritten
+
+
+def _single_tier(compile_query: Callable, max_words: int = 0) -> Callable:
+    """``compile_query`` with the syllable clauses merged into one ``Or`` when
+    there are more than ``max_words`` of them."""
+    import dataclasses
+
+    from whoosh import query as Q
+
+    def compile_one_tier(*args, **kwargs):
+        compiled = compile_query(*args, **kwargs)
+        if len(compiled.required) < 2 or len(compiled.required) <= max_words:
+            return compiled
+        terms = [t for q in compiled.required for t in (q.subqueries if isinstance(q, Q.Or) else [q])]
+        return dataclasses.replace(compiled, required=[Q.Or(terms)])
+    return compile_one_tier
+
+
+class Ours:
+    """vnsearch itself, optionally with ranking knobs changed (a variant)."""
+
+    def __init__(self, name: str = "ours", settings: dict[str, float] | None = None,
+                 shared: Callable[[], OursIndex] | None = None) -> None:
+        self.name = name
+        self.settings = dict(settings or {})
+        self._shared = shared
+        self._own: OursIndex | None = None
+        self.engine = None
+        self.index_seconds = 0.0
+
+    def index(self, docs: Sequence[Doc], corpus_path: Path) -> None:
+        from indexer import SearchEngine
+        if self._shared is not None:
+            built = self._shared()
+        else:
+            built = self._own = OursIndex(corpus_path)
+        self.index_seconds = built.seconds
+        if built.articles != len(docs):
+            print(f"warning: ours indexed {built.articles} of {len(docs)} documents", file=sys.stderr)
+        with self._patched():
+            self.engine = SearchEngine(built.path)
+
+    @contextlib.contextmanager
+    def _patched(self) -> Iterator[None]:
+        """The variant's constants set in indexer.engine, restored after."""
+        if not self.settings:
+            yield
+            return
+        import indexer.engine as E
+        patch: dict[str, object] = {k: v for k, v in self.settings.items() if k not in SPECIAL_KNOBS}
+        missing = [k for k in patch if not _engine_knob(k)]
+        if missing:
+            raise RuntimeError(f"indexer.engine has no numeric {', '.join(missing)}: the variant is out of date")
+        if self.settings.get("TIERS", 1) == 0:
+            patch["compile_query"] = _single_tier(E.compile_query)
+        elif "TIER_MAX_WORDS" in self.settings:
+            patch["compile_query"] = _single_tier(E.compile_query, int(self.settings["TIER_MAX_WORDS"]))
+        if self.settings.get("PHRASES", 1) == 0 or self.settings.get("DIGIT_NEGATION", 1) == 0:
+            patch["parse"] = _rewriting(E.parse, self.settings.get("PHRASES", 1) != 0,
+                                        self.settings.get("DIGIT_NEGATION", 1) != 0)
+        saved = {k: getattr(E, k) for k in patch}
+        for k, v in patch.items():
+            setattr(E, k, v)
+        try:
+            yield
+        finally:
+            for k, v in saved.items():
+                setattr(E, k, v)
+
+    def search(self, query: str, k: int = K) -> list[str]:
+        from indexer import QueryError
+        try:
+            with self._patched():
+                result = self.engine.search(query, hits_per_page=k)
+        except QueryError:
+            return []
+        return [hit["id"] for hit in result["hits"]]
+
+    def close(self) -> None:
+        if self.engine is not None:
+            self.engine.close()
+            self.engine = None
+        if self._own is not None:
+            self._own.close()
+            self._own = None
+
+
+# ---------------------------------------------------------------------------
+# Running
+# ---------------------------------------------------------------------------
+
+@dataclass
+class RunResult:
+    dataset: str
+    system: str
+    form: str
+    n_queries: int
+    n_docs: int
+    index_s: float
+    metrics: dict[str, float]
+    per_query: list[dict] = field(default_factory=list)
+    code: str = ""
+
+    def record(self) -> dict:
+        return {"dataset": self.dataset, "system": self.system, "form": self.form,
+                "n_queries": self.n_queries, "n_docs": self.n_docs, **self.metrics,
+                "index_s": round(self.index_s, 2), **({"indexer_sha": self.code} if self.code else {})}
+
+
+def indexer_fingerprint() -> str:
+    """A short hash of the indexer sources as they were when this module
+    imported ``indexer``: which engine the figures are of (it changes fast)."""
+    return _FINGERPRINT
+
+
+def make_system(name: str, variants: dict[str, dict[str, float]],
+                shared: Callable[[], OursIndex]):
+    if name == "ours":
+        return Ours("ours", shared=shared)
+    if name in variants:
+        return Ours(name, variants[name], shared=shared)
+    if name in PEER_SYSTEMS:
+        return PEER_SYSTEMS[name]()
+    raise ValueError(f"unknown system {name!r} (known: {', '.join(ALL_SYSTEMS)}, or a --variant)")
+
+
+def evaluate(system, dataset: Dataset, form: str, k: int = K) -> tuple[dict[str, float], list[dict]]:
+    """Run every query of ``dataset`` in ``form`` through ``system.search``."""
+    per_query, times, rows = [], [], []
+    if dataset.queries:
+        system.search(query_form(dataset.queries[0].text, form), k)   # warm-up, untimed
+    for q in dataset.queries:
+        text = query_form(q.text, form)
+        started = time.perf_counter()
+        retrieved = system.search(text, k)
+        times.append((time.perf_counter() - started) * 1000)
+        ranks = relevant_ranks(retrieved, q.relevant, k)
+        per_query.append(query_metrics(ranks, len(q.relevant)))
+        rows.append({"qid": q.id, "query": text, "rank": ranks[0] + 1 if ranks else None,
+                     "top": list(retrieved[:k]), "ms": round(times[-1], 2)})
+    return aggregate(per_query, times), rows
+
+
+def run_dataset(dataset: Dataset, systems: Sequence[str], forms: Sequence[str],
+                variants: dict[str, dict[str, float]] | None = None,
+                log: Callable[[str], None] | None = None) -> list[RunResult]:
+    variants = variants or {}
+    shared: list[OursIndex] = []
+    code = indexer_fingerprint() if any(name not in PEER_SYSTEMS for name in systems) else ""
+
+    def shared_index() -> OursIndex:
+        if not shared:
+            shared.append(OursIndex(dataset.corpus_path))
+        return shared[0]
+
+    results = []
+    try:
+        for name in systems:
+            system = make_system(name, variants, shared_index)
+            try:
+                started = time.perf_counter()
+                if isinstance(system, Ours):
+                    system.index(dataset.docs, dataset.corpus_path)
+                    index_s = system.index_seconds
+                else:
+                    system.index(dataset.docs)
+                    index_s = time.perf_counter() - started
+                if log:
+                    log(f"{dataset.name}: {name} indexed {len(dataset.docs)} docs in {index_s:.1f}s")
+                for form in forms:
+                    started = time.perf_counter()
+                    metrics, rows = evaluate(system, dataset, form)
+                    results.append(RunResult(dataset.name, name, form, len(dataset.queries),
+                                             len(dataset.docs), index_s, metrics, rows,
+                                             code if isinstance(system, Ours) else ""))
+                    if log:
+                        log(f"{dataset.name}: {name} {form}: MRR@10 {metrics['MRR@10']:.3f} "
+                            f"({time.perf_counter() - started:.1f}s)")
+            finally:
+                system.close()
+    finally:
+        for built in shared:
+            built.close()
+    return results
+
+
+def format_table(results: Sequence[RunResult]) -> str:
+    head = ["dataset", "system", "form", "queries", "MRR@10", "R@1", "R@10", "nDCG@10", "p50 ms", "p95 ms"]
+    rows = [[r.dataset, r.system, r.form, str(r.n_queries),
+             *(f"{r.metrics[m]:.3f}" for m in METRICS),
+             f"{r.metrics['p50_ms']:.2f}", f"{r.metrics['p95_ms']:.2f}"] for r in results]
+    widths = [max(len(x) for x in col) for col in zip(head, *rows)]
+    left = {0, 1, 2}
+
+    def line(cells):
+        return "  ".join(c.ljust(w) if i in left else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+
+    out = [line(head), line(["-" * w for w in widths])]
+    out += [line(r) for r in rows]
+    return "\n".join(out)
+
+
+def _csv(value: str, allowed: Iterable[str] | None = None) -> list[str]:
+    items = [x.strip() for x in value.split(",") if x.strip()]
+    if allowed is not None:
+        bad = [x for x in items if x not in allowed]
+        if bad:
+            raise argparse.ArgumentTypeError(f"unknown: {', '.join(bad)} (choose from {', '.join(allowed)})")
+    return items
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("datasets", nargs="+", type=Path, metavar="DATASET_DIR")
+    ap.add_argument("--limit", type=int, default=None, help="only the first N queries")
+    ap.add_argument("--systems", default=",".join(ALL_SYSTEMS),
+                    help=f"comma-separated (default: {','.join(ALL_SYSTEMS)}); variants are added")
+    ap.add_argument("--forms", type=lambda v: _csv(v, FORMS), default=list(FORMS),
+                    help="comma-separated: accented,plain")
+    ap.add_argument("--variant", action="append", default=[], metavar="NAME:K=V,...",
+                    help="add system ours-NAME with constants of indexer.engine changed "
+                         "(e.g. EXACT_BOOST=3; K1, B; TIERS=0; TIER_MAX_WORDS=4; PHRASES=0; "
+                         "DIGIT_NEGATION=0)")
+    ap.add_argument("--json-only", action="store_true", help="print only the JSON lines")
+    ap.add_argument("--dump", type=Path, default=None, help="write per-query results (JSONL) here")
+    ap.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    args = ap.parse_args(argv)
+
+    try:
+        variants = dict(parse_variant(v) for v in args.variant)
+    except ValueError as e:
+        ap.error(str(e))
+    systems = _csv(args.systems) + [v for v in variants if v not in args.systems]
+    for name in systems:
+        if name not in ALL_SYSTEMS and name not in variants:
+            ap.error(f"unknown system {name!r} (known: {', '.join(ALL_SYSTEMS)}, or a --variant)")
+
+    def log(msg: str) -> None:
+        if not args.quiet:
+            print(msg, file=sys.stderr, flush=True)
+
+    results: list[RunResult] = []
+    dump = open(args.dump, "w", encoding="utf-8") if args.dump else None
+    try:
+        for directory in args.datasets:
+            dataset = load_dataset(directory, args.limit)
+            log(f"{dataset.name}: {len(dataset.docs)} docs, {len(dataset.queries)} queries")
+            batch = run_dataset(dataset, systems, args.forms, variants, log)
+            results.extend(batch)
+            if dump:
+                for r in batch:
+                    for row in r.per_query:
+                        dump.write(json.dumps({"dataset": r.dataset, "system": r.system, "form": r.form,
+                                               **row}, ensure_ascii=False) + "\n")
+    finally:
+        if dump:
+            dump.close()
+    if not args.json_only:
+        print(format_table(results))
+        print()
+    for r in results:
+        print(json.dumps(r.record(), ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
