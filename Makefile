@@ -9,7 +9,7 @@ HOST     ?= 127.0.0.1
 PORT     ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: install install-test index serve test bench-relevance bench-speed clean
+.PHONY: install install-test index serve test bench-relevance bench-speed bench-reliability clean
 
 # The virtualenv and the package (editable), re-done when pyproject changes.
 $(VENV)/.installed: pyproject.toml
@@ -40,6 +40,12 @@ test: install-test
 
 bench-relevance: install
 	$(PY) bench/relevance.py ../shared/data/xquad_vi ../shared/data/xquad_r_vi_sentences ../shared/data/vietnews_title_dev
+
+bench-speed: install
+	$(PY) bench/speed.py
+
+bench-reliability: install-test
+	$(PY) bench/reliability.py
 
 clean:
 	rm -rf $(VENV) var build *.egg-info .pytest_cache
