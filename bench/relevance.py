@@ -181,6 +181,8 @@ def aggregate(per_query: Sequence[dict[str, float]], times_ms: Sequence[float]) 
 #   TIER_MAX_WORDS=N: the tier only for queries of at most N syllables (merged above);
 #   query syntax (the query text is rewritten before indexer.engine parses it):
 #   PHRASES=0: ASCII double quotes ignored (no required phrase);
+#   PHRASES=2: phrases as typed first, then (if the page is not full) the hits of
+#              the query without its quotes: a relaxation, not a filter;
 #   DIGIT_NEGATION=0: a "-" right before a digit is no exclusion ("F -35" finds "35").
 KNOB_ALIASES = {"K1": "BM25_K1", "B": "BM25_B"}
 SPECIAL_KNOBS = ("TIERS", "TIER_MAX_WORDS", "PHRASES", "DIGIT_NEGATION")
@@ -300,6 +302,8 @@ class Ours:
             patch["compile_query"] = _single_tier(E.compile_query)
         elif "TIER_MAX_WORDS" in self.settings:
             patch["compile_query"] = _single_tier(E.compile_query, int(self.settings["TIER_MAX_WORDS"]))
+        if self.settings.get("PHRASES", 1) not in (0, 1, 2):
+            raise ValueError("PHRASES is 0 (ignored), 1 (required, as the engine does) or 2 (relaxed)")
         if self.settings.get("PHRASES", 1) == 0 or self.settings.get("DIGIT_NEGATION", 1) == 0:
             patch["parse"] = _rewriting(E.parse, self.settings.get("PHRASES", 1) != 0,
                                         self.settings.get("DIGIT_NEGATION", 1) != 0)
@@ -316,10 +320,13 @@ class Ours:
         from indexer import QueryError
         try:
             with self._patched():
-                result = self.engine.search(query, hits_per_page=k)
+                ids = [hit["id"] for hit in self.engine.search(query, hits_per_page=k)["hits"]]
+                if self.settings.get("PHRASES") == 2 and '"' in query and len(ids) < k:
+                    relaxed = self.engine.search(query.replace('"', " "), hits_per_page=k)["hits"]
+                    ids += [h["id"] for h in relaxed if h["id"] not in ids][:k - len(ids)]
         except QueryError:
             return []
-        return [hit["id"] for hit in result["hits"]]
+        return ids
 
     def close(self) -> None:
         if self.engine is not None:
@@ -388,7 +395,8 @@ def evaluate(system, dataset: Dataset, form: str, k: int = K) -> tuple[dict[str,
 
 def run_dataset(dataset: Dataset, systems: Sequence[str], forms: Sequence[str],
                 variants: dict[str, dict[str, float]] | None = None,
-                log: Callable[[str], None] | None = None) -> list[RunResult]:
+                log: Callable[[str], None] | None = None,
+                on_result: Callable[[RunResult], None] | None = None) -> list[RunResult]:
     variants = variants or {}
     shared: list[OursIndex] = []
     code = indexer_fingerprint() if any(name not in PEER_SYSTEMS for name in systems) else ""
@@ -418,8 +426,10 @@ def run_dataset(dataset: Dataset, systems: Sequence[str], forms: Sequence[str],
                     results.append(RunResult(dataset.name, name, form, len(dataset.queries),
                                              len(dataset.docs), index_s, metrics, rows,
                                              code if isinstance(system, Ours) else ""))
+                    if on_result:
+                        on_result(results[-1])
                     if log:
-                        log(f"{dataset.name}: {name} {form}: MRR@10 {metrics['MRR@10']:.3f} "
+                        log(f"{dataset.name}: {name} {form}: MRR@10 {metrics['MRR@10']:.4f} "
                             f"({time.perf_counter() - started:.1f}s)")
             finally:
                 system.close()
@@ -487,25 +497,31 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     results: list[RunResult] = []
     dump = open(args.dump, "w", encoding="utf-8") if args.dump else None
+
+    def on_result(r: RunResult) -> None:
+        # Streamed as each (system, form) finishes, so a long run killed midway
+        # keeps what it measured.
+        if args.json_only:
+            print(json.dumps(r.record(), ensure_ascii=False), flush=True)
+        if dump:
+            for row in r.per_query:
+                dump.write(json.dumps({"dataset": r.dataset, "system": r.system, "form": r.form,
+                                       **row}, ensure_ascii=False) + "\n")
+            dump.flush()
+
     try:
         for directory in args.datasets:
             dataset = load_dataset(directory, args.limit)
             log(f"{dataset.name}: {len(dataset.docs)} docs, {len(dataset.queries)} queries")
-            batch = run_dataset(dataset, systems, args.forms, variants, log)
-            results.extend(batch)
-            if dump:
-                for r in batch:
-                    for row in r.per_query:
-                        dump.write(json.dumps({"dataset": r.dataset, "system": r.system, "form": r.form,
-                                               **row}, ensure_ascii=False) + "\n")
+            results.extend(run_dataset(dataset, systems, args.forms, variants, log, on_result))
     finally:
         if dump:
             dump.close()
     if not args.json_only:
         print(format_table(results))
         print()
-    for r in results:
-        print(json.dumps(r.record(), ensure_ascii=False))
+        for r in results:
+            print(json.dumps(r.record(), ensure_ascii=False))
     return 0
 
 

@@ -217,6 +217,13 @@ def test_query_syntax_variants(dataset):
     try:
         assert "p06" not in plain.search('"thi lớp 10 Hà Nội"')       # no such phrase
         assert variant.search('"thi lớp 10 Hà Nội"')[0] == "p06"
+        relaxed = relevance.Ours("ours-relaxed", {"PHRASES": 2.0})
+        relaxed.index(dataset.docs, dataset.corpus_path)
+        try:
+            assert relaxed.search('"thi lớp 10 Hà Nội"')[0] == "p06"   # after the (no) phrase hits
+            assert relaxed.search('"kho bạc" kiểm đếm')[0] == "p03"
+        finally:
+            relaxed.close()
         assert "p06" not in plain.search("kỳ thi lớp -10")             # -10 excludes
         assert variant.search("kỳ thi lớp -10")[0] == "p06"
     finally:
