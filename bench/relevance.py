@@ -176,16 +176,15 @@ def aggregate(per_query: Sequence[dict[str, float]], times_ms: Sequence[float]) 
 #   any numeric UPPERCASE constant of indexer.engine (TITLE_BOOST, EXACT_BOOST,
 #   RESTORED_BOOST, WORD_BOOST, BM25_K1, BM25_B, ...), patched while the engine
 #   is opened and around each search; K1 and B are short for BM25_K1, BM25_B;
-#   TIERS=0: no "all words first" tier -- the query's syllable clauses are merged
-#   into one, so every matching document is ranked by its score alone;
-#   TIER_MAX_WORDS=N: the tier only for queries of at most N syllables (merged above);
+#   FREE_TEXT_SYLLABLES=N: queries of N syllables or more are free text (no
+#   "all words first" tier, quotes read as words): 1 makes every query free
+#   text, 1000 none;
 #   query syntax (the query text is rewritten before indexer.engine parses it):
 #   PHRASES=0: ASCII double quotes ignored (no required phrase);
 #   PHRASES=2: phrases as typed first, then (if the page is not full) the hits of
-#              the query without its quotes: a relaxation, not a filter;
-#   DIGIT_NEGATION=0: a "-" right before a digit is no exclusion ("F -35" finds "35").
+#              the query without its quotes: a relaxation, not a filter.
 KNOB_ALIASES = {"K1": "BM25_K1", "B": "BM25_B"}
-SPECIAL_KNOBS = ("TIERS", "TIER_MAX_WORDS", "PHRASES", "DIGIT_NEGATION")
+SPECIAL_KNOBS = ("PHRASES",)
 
 
 class OursIndex:
@@ -234,33 +233,11 @@ def _engine_knob(key: str) -> bool:
     return key.isupper() and isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _rewriting(parse: Callable, phrases: bool, digit_negation: bool) -> Callable:
-    """``parse`` with the query text rewritten first (query-syntax prototypes)."""
-    import re
-
-    def parse_rewritten(q, *args, **kwargs):
-        if not phrases:
-            q = q.replace('"', " ")
-        if not digit_negation:
-            q = re.sub(r"(^|\s)-(?=\d)", r"\1", q)
-        return parse(q, *args, **kwargs)
-    return parse_rewritten
-
-
-def _single_tier(compile_query: Callable, max_words: int = 0) -> Callable:
-    """``compile_query`` with the syllable clauses merged into one ``Or`` when
-    there are more than ``max_words`` of them."""
-    import dataclasses
-
-    from whoosh import query as Q
-
-    def compile_one_tier(*args, **kwargs):
-        compiled = compile_query(*args, **kwargs)
-        if len(compiled.required) < 2 or len(compiled.required) <= max_words:
-            return compiled
-        terms = [t for q in compiled.required for t in (q.subqueries if isinstance(q, Q.Or) else [q])]
-        return dataclasses.replace(compiled, required=[Q.Or(terms)])
-    return compile_one_tier
+def _without_quotes(parse: Callable) -> Callable:
+    """``parse`` with the query's ASCII double quotes read as spaces."""
+    def parse_unquoted(q, *args, **kwargs):
+        return parse(q.replace('"', " "), *args, **kwargs)
+    return parse_unquoted
 
 
 class Ours:
@@ -298,15 +275,10 @@ class Ours:
         missing = [k for k in patch if not _engine_knob(k)]
         if missing:
             raise RuntimeError(f"indexer.engine has no numeric {', '.join(missing)}: the variant is out of date")
-        if self.settings.get("TIERS", 1) == 0:
-            patch["compile_query"] = _single_tier(E.compile_query)
-        elif "TIER_MAX_WORDS" in self.settings:
-            patch["compile_query"] = _single_tier(E.compile_query, int(self.settings["TIER_MAX_WORDS"]))
         if self.settings.get("PHRASES", 1) not in (0, 1, 2):
             raise ValueError("PHRASES is 0 (ignored), 1 (required, as the engine does) or 2 (relaxed)")
-        if self.settings.get("PHRASES", 1) == 0 or self.settings.get("DIGIT_NEGATION", 1) == 0:
-            patch["parse"] = _rewriting(E.parse, self.settings.get("PHRASES", 1) != 0,
-                                        self.settings.get("DIGIT_NEGATION", 1) != 0)
+        if self.settings.get("PHRASES", 1) == 0:
+            patch["parse"] = _without_quotes(E.parse)
         saved = {k: getattr(E, k) for k in patch}
         for k, v in patch.items():
             setattr(E, k, v)
@@ -475,8 +447,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help="comma-separated: accented,plain")
     ap.add_argument("--variant", action="append", default=[], metavar="NAME:K=V,...",
                     help="add system ours-NAME with constants of indexer.engine changed "
-                         "(e.g. EXACT_BOOST=3; K1, B; TIERS=0; TIER_MAX_WORDS=4; PHRASES=0; "
-                         "DIGIT_NEGATION=0)")
+                         "(e.g. EXACT_BOOST=3; K1, B; FREE_TEXT_SYLLABLES=1; PHRASES=0)")
     ap.add_argument("--json-only", action="store_true", help="print only the JSON lines")
     ap.add_argument("--dump", type=Path, default=None, help="write per-query results (JSONL) here")
     ap.add_argument("--quiet", action="store_true", help="no progress on stderr")

@@ -8,10 +8,16 @@ Ranking (BM25F over exact and folded fields):
 * pyvi words of the query (``đảng_viên``) add score where the index holds the
   same word, never a requirement (pyvi may split a passage differently);
 * the title weighs ``TITLE_BOOST`` times the body;
-* documents matching every query word form the first tier, documents
-  matching only some follow, each tier ordered by score;
-* a quoted phrase is required: only documents holding its syllables
-  consecutively match; ``-word`` and ``-"phrase"`` exclude.
+* a short query (fewer than ``FREE_TEXT_SYLLABLES`` syllables) is read as
+  keywords: documents matching every query word form the first tier,
+  documents matching only some follow, each tier ordered by score; a quoted
+  phrase is required: only documents holding its syllables consecutively
+  match;
+* a long query (a pasted headline, a question) is read as free text: every
+  matching document is ranked by its score alone, since few documents hold
+  every word of a sentence, and its quotes are punctuation (headlines quote
+  for emphasis: ``loạt "chân dài" ngoại quốc``), not phrase operators;
+* ``-word`` and ``-"phrase"`` exclude, in any query.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ RESTORED_BOOST = 0.5
 WORD_BOOST = 0.5
 MAX_HITS_PER_PAGE = 100
 ALL_CLAUSES_BONUS = 1e6   # far above any BM25 sum: a tier, not a weight
+FREE_TEXT_SYLLABLES = 7   # queries this long are free text (no tier, no phrases)
 BM25_K1, BM25_B = 1.2, 0.75
 MAX_SUGGEST_CHARS = 200
 STORED_FIELDS = ("id", "title", "date", "source", "url")
@@ -51,6 +58,7 @@ class CompiledQuery:
     excluded: list[Q.Query]
     groups: list[HighlightGroup]
     suggestion: str | None       # accents restored for a plain query ("did you mean")
+    tiered: bool = True          # documents matching every required word first
 
 
 Restorer = Callable[[list[str]], list[str]]
@@ -100,8 +108,11 @@ def compile_query(clauses: list[AnalyzedClause], restore: Restorer | None = None
     A plain query is matched folded; with ``restore``, the accents the index
     makes most likely are scored on top too, with the smaller RESTORED_BOOST
     (a guess, not the user's word), and are the "did you mean" suggestion.
+    A query of ``FREE_TEXT_SYLLABLES`` or more is free text: untiered, its
+    quoted phrases read as words.
     """
     positive = [c for c in clauses if not c.clause.negated]
+    free_text = sum(len(c.syllables) for c in positive) >= FREE_TEXT_SYLLABLES
     accented = any(t.accented for c in positive for t in c.syllables)
     exact_boost, suggestion = (EXACT_BOOST if accented else 0.0), None
     if not accented and restore is not None and positive:
@@ -112,7 +123,7 @@ def compile_query(clauses: list[AnalyzedClause], restore: Restorer | None = None
         suggestion = " ".join(restored) if restored != plain else None
     required, phrases, optional, groups = [], [], [], []
     for c in positive:
-        if c.clause.phrase and len(c.syllables) > 1:
+        if c.clause.phrase and len(c.syllables) > 1 and not free_text:
             phrases.append(_phrase_query(c.syllables, exact_boost))
             groups.append(HighlightGroup(c.syllables, True, bool(exact_boost)))
             continue
@@ -122,7 +133,7 @@ def compile_query(clauses: list[AnalyzedClause], restore: Restorer | None = None
         for w in c.words:
             optional.append(Q.Term(field, w.exact if exact_boost else w.folded, boost=WORD_BOOST))
     excluded = [_exclusion(c) for c in clauses if c.clause.negated]
-    return CompiledQuery(required, phrases, optional, excluded, groups, suggestion)
+    return CompiledQuery(required, phrases, optional, excluded, groups, suggestion, tiered=not free_text)
 
 
 class SearchEngine:
@@ -216,6 +227,8 @@ class SearchEngine:
         query = None
         if len(compiled.required) == 1:
             query = compiled.required[0]
+        elif compiled.required and not compiled.tiered:
+            query = Q.Or(compiled.required)
         elif compiled.required:
             query = Q.AndMaybe(Q.Or(compiled.required),
                                Q.ConstantScoreQuery(Q.And(compiled.required), score=ALL_CLAUSES_BONUS))
@@ -245,7 +258,7 @@ class SearchEngine:
         if self._vector is None:
             self._vector = VectorScorer(self._searcher, k1=BM25_K1, b=BM25_B)
         docnums, scores, total = self._vector.rank(compiled.required, compiled.phrases, compiled.optional,
-                                                   compiled.excluded, limit)
+                                                   compiled.excluded, limit, tiered=compiled.tiered)
         return list(zip(docnums.tolist(), scores.tolist())), total
 
     def _rank_with_whoosh(self, compiled: CompiledQuery, limit: int) -> tuple[list[tuple[int, float]], int]:

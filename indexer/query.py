@@ -64,7 +64,8 @@ def split_clauses(q: str) -> list[Clause]:
         if ch.isspace():
             i += 1
             continue
-        negated = ch == "-" and i + 1 < n and not q[i + 1].isspace() and q[i + 1] != "-"
+        # "-5 độ" is a negative number, not an exclusion of "5"
+        negated = ch == "-" and i + 1 < n and not q[i + 1].isspace() and q[i + 1] not in "-0123456789"
         start = i + 1 if negated else i
         if start < n and q[start] == '"':
             close = q.find('"', start + 1)

@@ -102,11 +102,12 @@ class VectorScorer:
         return out
 
     def rank(self, required: list[Q.Query], phrases: list[Q.Query], optional: list[Q.Query],
-             excluded: list[Q.Query], limit: int) -> tuple[np.ndarray, np.ndarray, int]:
+             excluded: list[Q.Query], limit: int, tiered: bool = True) -> tuple[np.ndarray, np.ndarray, int]:
         """Top ``limit`` (docnums, scores) and the number of matching documents.
 
-        Documents matching every required word come first; then those
-        matching some; each group by score. Every phrase must match.
+        ``tiered``: documents matching every required word come first; then
+        those matching some; each group by score. Untiered: by score alone.
+        Every phrase must match.
         """
         clauses = [self._terms_of(q) for q in required]
         phrase_alts = [self._phrases_of(q) for q in phrases]
@@ -133,7 +134,9 @@ class VectorScorer:
             candidates = candidates[~ban[candidates]]
         if not len(candidates):
             return candidates, np.zeros(0, np.float32), 0
-        key = scores[candidates].astype(np.float64) + (matched[candidates] == len(clauses)) * 1e9
+        key = scores[candidates].astype(np.float64)
+        if tiered:
+            key += (matched[candidates] == len(clauses)) * 1e9
         if phrase_alts:
             return self._verified_top(candidates, key, scores, phrase_alts, limit)
         total = len(candidates)

@@ -64,6 +64,38 @@ def test_quoted_phrase_matches_only_the_phrase(engine):
     assert "doan-rieng" in hit_ids(engine.search("đoàn kết", hits_per_page=50))
 
 
+LONG_QUERY = 'Đoàn viên tham gia "đoàn kết" công việc tổng kết'   # 10 syllables
+
+
+def test_a_long_query_is_free_text_its_quotes_are_punctuation(engine):
+    assert "doan-rieng" not in hit_ids(engine.search('"đoàn kết" tổng kết', hits_per_page=50))
+    result = engine.search(LONG_QUERY, hits_per_page=50)
+    assert hit_ids(result)[0] == "doan-rieng"           # holds every word but not the phrase
+    assert result["totalHits"] == engine.search(LONG_QUERY.replace('"', ""), hits_per_page=50)["totalHits"]
+
+
+@pytest.mark.parametrize("q, tiered", [
+    ("kho bạc tinh thần", True),
+    ('"đoàn kết" tổng kết', True),
+    ("một hai ba bốn năm sáu", True),
+    ("một hai ba bốn năm sáu bảy", False),
+    (LONG_QUERY, False),
+])
+def test_only_short_queries_put_documents_with_every_word_first(q, tiered):
+    from indexer.engine import FREE_TEXT_SYLLABLES, compile_query
+    from indexer.query import parse
+    compiled = compile_query(parse(q))
+    assert compiled.tiered is tiered
+    assert bool(compiled.phrases) is (tiered and '"' in q)
+    assert (sum(len(c.syllables) for c in parse(q)) < FREE_TEXT_SYLLABLES) is tiered
+
+
+def test_a_long_query_ranks_by_score_alone(engine):
+    scores = [h["_score"] for h in engine.search("Đảng uỷ khối cơ quan tổ chức hội nghị tổng kết công tác",
+                                                 hits_per_page=50)["hits"]]
+    assert len(scores) > 5 and scores == sorted(scores, reverse=True)
+
+
 def test_phrase_marks_only_phrase_occurrences(engine):
     body = engine.highlight_article("doan-rieng", '"đoàn kết"')["body"]
     assert "<mark>" not in body
@@ -182,6 +214,8 @@ def test_suggest_completes_without_accents(engine):
     ('x -"y z"', [Clause("x"), Clause("y z", phrase=True, negated=True)]),
     ('"open', [Clause("open")]),
     ("a-b", [Clause("a-b")]),
+    ("nhiệt độ -5 độ C", [Clause("nhiệt độ -5 độ C")]),        # a negative number, not an exclusion
+    ("F -35 -Mỹ", [Clause("F -35"), Clause("Mỹ", negated=True)]),
 ])
 def test_query_syntax(q, expected):
     assert split_clauses(q) == expected
