@@ -248,8 +248,13 @@ class SearchEngine:
         except Unsupported:
             picked, total = self._rank_with_whoosh(compiled, page * per_page)
         window = picked[(page - 1) * per_page:page * per_page]
-        occurrences = Occurrences(self._searcher, [docnum for docnum, _ in window])
+        occurrences = Occurrences(self._searcher, [docnum for docnum, _ in window], postings=self._postings())
         return [self._hit(docnum, score, compiled, occurrences) for docnum, score in window], total
+
+    def _postings(self):
+        if self._vector is None:
+            self._vector = VectorScorer(self._searcher, k1=BM25_K1, b=BM25_B)
+        return self._vector.reader
 
     def _rank_vectorized(self, compiled: CompiledQuery, limit: int) -> tuple[list[tuple[int, float]], int]:
         """Queries of terms only: array arithmetic over decoded postings."""
@@ -356,7 +361,7 @@ class SearchEngine:
                     groups = compile_query(parse(q), self._restore).groups
                 except QueryError:
                     groups = []
-            occurrences = Occurrences(self._searcher, [docnum])
+            occurrences = Occurrences(self._searcher, [docnum], postings=self._postings())
             title_spans = match_spans(occurrences, "title_f", docnum, title, groups)
             body_spans = match_spans(occurrences, "body_f", docnum, body, groups)
         return {"title": mark(title, title_spans), "body": mark(body, body_spans)}

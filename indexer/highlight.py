@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from html import escape
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 from whoosh.reading import TermNotFound
 from whoosh.searching import Searcher
@@ -21,6 +21,9 @@ from whoosh.searching import Searcher
 from indexer.analysis import exact_form
 from indexer.normalize import normalize
 from indexer.query import Term
+
+if TYPE_CHECKING:
+    from indexer.postings import PostingsReader
 
 FRAGMENT_CHARS = 220
 CONTEXT_BEFORE = 60
@@ -43,8 +46,10 @@ class Occurrences:
     endchar)`` per occurrence, read with one forward pass per term over its
     postings, however many documents are asked about."""
 
-    def __init__(self, searcher: Searcher, docnums: Iterable[int], positions_only: bool = False) -> None:
+    def __init__(self, searcher: Searcher, docnums: Iterable[int], positions_only: bool = False,
+                 postings: "PostingsReader | None" = None) -> None:
         self.searcher = searcher
+        self.postings = postings               # if given: blocks found by bisection, not walked
         self.positions_only = positions_only   # for fields without stored characters
         self.docnums = sorted(set(docnums))
         self._by_term: dict[tuple[str, str], dict[int, list[Occurrence]]] = {}
@@ -57,6 +62,11 @@ class Occurrences:
 
     def _read(self, field: str, term: str) -> dict[int, list[Occurrence]]:
         found: dict[int, list[Occurrence]] = {}
+        if self.postings is not None:
+            if self.positions_only:
+                return {d: [(p, 0, 0) for p in v]
+                        for d, v in self.postings.values(field, term, self.docnums, "positions").items()}
+            return {d: list(v) for d, v in self.postings.values(field, term, self.docnums, "characters").items()}
         try:
             m = self.searcher.postings(field, term)
         except TermNotFound:

@@ -13,6 +13,7 @@ matchers.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -21,6 +22,7 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
+MAX_BLOCK_TABLES = 50_000   # (field, term) block tables kept: a few KB each at most
 _BYTE_TO_LENGTH = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
 
 
@@ -36,16 +38,30 @@ class Postings:
 EMPTY = Postings(np.zeros(0, np.int32), np.zeros(0, np.float32))
 
 
-def _leaf_arrays(reader, fieldname: str, tbytes: bytes) -> tuple[np.ndarray, np.ndarray] | None:
+@dataclass(frozen=True)
+class BlockTable:
+    """Where a term's posting blocks start in one segment, and the last
+    (segment-local) document number of each: a document's block is found by
+    bisection, without walking the blocks before it."""
+    max_ids: np.ndarray   # int64, increasing
+    offsets: np.ndarray   # int64, file offset of each block
+
+
+def _leaf_arrays(reader, fieldname: str, tbytes: bytes
+                 ) -> tuple[np.ndarray, np.ndarray, BlockTable | None] | None:
     terms = reader._terms
     if (fieldname, tbytes) not in terms:
         return None
     m = terms.matcher(fieldname, tbytes, reader.schema[fieldname].format)
     if not isinstance(m, W3LeafMatcher):          # a single inlined posting (ListMatcher)
         return (np.asarray(m._ids, dtype=np.int32),
-                np.asarray(m._weights if m._weights is not None else [1.0] * len(m._ids), np.float32))
-    ids, weights = [], []
+                np.asarray(m._weights if m._weights is not None else [1.0] * len(m._ids), np.float32),
+                None)
+    ids, weights, max_ids, offsets = [], [], [], []
+    position = m._baseoffset
     while True:
+        max_ids.append(m._maxid)
+        offsets.append(position)
         if m._data is None:
             m._read_data()
         raw_ids, raw_weights = m._data[0], m._data[1]
@@ -60,8 +76,10 @@ def _leaf_arrays(reader, fieldname: str, tbytes: bytes) -> tuple[np.ndarray, np.
                            else np.asarray(raw_weights, dtype=np.float32))
         if m._lastblock:
             break
-        m._goto(m._nextoffset)
-    return np.concatenate(ids), np.concatenate(weights)
+        position = m._nextoffset
+        m._goto(position)
+    table = BlockTable(np.asarray(max_ids, dtype=np.int64), np.asarray(offsets, dtype=np.int64))
+    return np.concatenate(ids), np.concatenate(weights), table
 
 
 class PostingsReader:
@@ -80,6 +98,8 @@ class PostingsReader:
         self._cache: OrderedDict[tuple[str, str], Postings] = OrderedDict()
         self._cache_bytes, self._cache_limit = 0, cache_bytes
         self._lengths: dict[str, np.ndarray] = {}
+        # (field, term) -> per segment: None (term absent or inlined) or its BlockTable
+        self._blocks: OrderedDict[tuple[str, str], list[BlockTable | None]] = OrderedDict()
 
     def postings(self, fieldname: str, term: str) -> Postings:
         key = (fieldname, term)
@@ -99,21 +119,72 @@ class PostingsReader:
 
     def _read(self, fieldname: str, term: str) -> Postings:
         tbytes = self.searcher.schema[fieldname].to_bytes(term)
-        ids, weights = [], []
+        ids, weights, tables = [], [], []
         for reader, offset in self.leaves:
             arrays = _leaf_arrays(reader, fieldname, tbytes)
+            tables.append(arrays[2] if arrays is not None else None)
             if arrays is None:
                 continue
-            leaf_ids, leaf_weights = arrays
+            leaf_ids, leaf_weights, _ = arrays
             deleted = self._deleted[offset]
             if deleted is not None and len(deleted):
                 keep = ~np.isin(leaf_ids, deleted)
                 leaf_ids, leaf_weights = leaf_ids[keep], leaf_weights[keep]
             ids.append(leaf_ids + offset)
             weights.append(leaf_weights)
+        self._remember_blocks((fieldname, term), tables)
         if not ids:
             return EMPTY
         return Postings(np.concatenate(ids).astype(np.int32), np.concatenate(weights))
+
+    def _remember_blocks(self, key: tuple[str, str], tables: list[BlockTable | None]) -> None:
+        self._blocks[key] = tables
+        self._blocks.move_to_end(key)
+        while len(self._blocks) > MAX_BLOCK_TABLES:
+            self._blocks.popitem(last=False)
+
+    def values(self, fieldname: str, term: str, docnums: list[int], astype: str) -> dict[int, object]:
+        """The posting value of ``term`` in each of ``docnums`` (sorted, global)
+        that holds it, decoded ``astype`` (``"positions"``, ``"characters"``):
+        one block read per block holding a wanted document, found by bisection."""
+        key = (fieldname, term)
+        if key not in self._blocks:
+            self._read(fieldname, term)
+        tables = self._blocks[key]
+        self._blocks.move_to_end(key)
+        found: dict[int, object] = {}
+        tbytes = self.searcher.schema[fieldname].to_bytes(term)
+        for (reader, offset), table, end in zip(self.leaves, tables, self._leaf_ends()):
+            local = [d - offset for d in docnums if offset <= d < end]
+            if not local or (fieldname, tbytes) not in reader._terms:
+                continue
+            m = reader._terms.matcher(fieldname, tbytes, reader.schema[fieldname].format)
+            if table is None:          # an inlined posting list: read it as Whoosh does
+                for doc in local:
+                    if not m.is_active():
+                        break
+                    m.skip_to(doc)
+                    if m.is_active() and m.id() == doc:
+                        found[doc + offset] = m.value_as(astype)
+                continue
+            decode = m.format.decoder(astype)
+            blocks = np.searchsorted(table.max_ids, np.asarray(local, dtype=np.int64))
+            current = -1
+            for doc, block in zip(local, blocks.tolist()):
+                if block >= len(table.offsets):
+                    break
+                if block != current:
+                    m._goto(int(table.offsets[block]))
+                    m._read_ids()
+                    m._read_values()
+                    block_ids, current = m._ids, block
+                i = bisect_left(block_ids, doc)
+                if i < len(block_ids) and block_ids[i] == doc:
+                    found[doc + offset] = decode(m._values[i])
+        return found
+
+    def _leaf_ends(self) -> list[int]:
+        return [offset + reader.doc_count_all() for reader, offset in self.leaves]
 
     def field_lengths(self, fieldname: str) -> np.ndarray:
         """Length (in tokens, as Whoosh stores it: one byte, lossy) of the

@@ -86,7 +86,13 @@ class VectorScorer:
 
     def _adjacent(self, alternatives: list[Q.Phrase], docnums: np.ndarray) -> np.ndarray:
         """Which of ``docnums`` hold some alternative's words consecutively."""
-        occurrences = Occurrences(self.reader.searcher, docnums.tolist(), positions_only=True)
+        occurrences = Occurrences(self.reader.searcher, docnums.tolist(), positions_only=True,
+                                  postings=self.reader)
+        # Exact syllables adjacent are folded syllables adjacent: the folded
+        # alternative of a field decides alone.
+        folded_fields = {p.fieldname for p in alternatives if p.fieldname.endswith("_f")}
+        alternatives = [p for p in alternatives if p.fieldname[:-2] + "_f" not in folded_fields
+                        or p.fieldname.endswith("_f")]
         out = np.zeros(len(docnums), dtype=bool)
         for i, doc in enumerate(docnums.tolist()):
             for phrase in alternatives:

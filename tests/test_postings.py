@@ -92,3 +92,49 @@ def test_an_excluded_phrase_runs_on_whoosh(engine):
     with pytest.raises(Unsupported):
         engine._rank_vectorized(compiled, 10)
     assert engine.search('đảng -"đoàn kết"')["totalHits"] >= 1
+
+
+@pytest.fixture(scope="module")
+def many_blocks(tmp_path_factory):
+    """300 articles, so a common term's postings span several 128-posting
+    blocks; then an update (a deletion and a second segment)."""
+    import json
+    root = tmp_path_factory.mktemp("blocks")
+    corpus = root / "corpus"
+    corpus.mkdir()
+
+    def write(name, ids):
+        lines = [json.dumps({"id": f"a{i}", "title": f"Bài {i}",
+                             "text": ("Đảng viên họp. " if i % 3 == 0 else "") + ("Kho bạc mở cửa. " * (i % 4))
+                                     + f"Đảng ủy xã số {i} đoàn kết."}, ensure_ascii=False) for i in ids]
+        (corpus / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write("a.jsonl", range(0, 200))
+    write("b.jsonl", range(200, 300))
+    build(root / "index", [corpus])
+    write("b.jsonl", range(200, 290))      # b.jsonl re-indexed: its old documents deleted
+    build(root / "index", [corpus])
+    with SearchEngine(root / "index") as engine:
+        yield engine
+
+
+@pytest.mark.parametrize("field, term, astype", [("body_f", "dang", "characters"), ("body_f", "kho", "characters"),
+                                                 ("body_x", "viên", "positions"), ("body_f", "ket", "positions"),
+                                                 ("title_f", "bai", "characters"), ("body_f", "khong-co", "positions")])
+@pytest.mark.parametrize("pick", ["all", "every 7th", "last few"])
+def test_values_found_by_bisection_equal_whooshs(many_blocks, field, term, astype, pick):
+    searcher = many_blocks._searcher
+    live = [d for d in range(searcher.doc_count_all()) if not searcher.reader().is_deleted(d)]
+    docnums = {"all": live, "every 7th": live[::7], "last few": live[-5:]}[pick]
+    expected = {}
+    try:
+        m = searcher.postings(field, term)
+        while m.is_active():
+            if m.id() in docnums:
+                expected[m.id()] = m.value_as(astype)
+            m.next()
+    except Exception:
+        pass
+    reader = PostingsReader(searcher)
+    if term == "dang":
+        assert len(reader.postings(field, term)) > 256          # several blocks: the case under test
+    assert reader.values(field, term, docnums, astype) == expected
