@@ -78,7 +78,8 @@ def compile_query_all(compiled):
 
 
 @pytest.mark.parametrize("q", ['"đoàn kết"', '"doan ket"', '"đảng ủy" khối', 'tinh thần "đoàn kết" dân chủ',
-                               '"Đảng ủy khối"', '"kho bạc"', '"không có cụm này"'])
+                               '"Đảng ủy khối"', '"kho bạc"', '"không có cụm này"', '"bạc nhà nước"',
+                               '"kết quả công việc"', '"viên tham"', '"kết xây"', '"Đoàn viên" "tổng kết"'])
 def test_phrases_give_the_same_hits_on_both_executors(engine, q):
     compiled = compile_query(parse(q), engine._restore)
     fast, fast_total = engine._rank_vectorized(compiled, 1000)
