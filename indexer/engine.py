@@ -136,6 +136,14 @@ def compile_query(clauses: list[AnalyzedClause], restore: Restorer | None = None
     return CompiledQuery(required, phrases, optional, excluded, groups, suggestion, tiered=not free_text)
 
 
+def _accent_model_of(reader) -> AccentModel:
+    terms = []
+    for field in ("title_x", "body_x"):
+        for btext, info in reader.iter_field(field):
+            terms.append((btext.decode("utf-8"), info.doc_frequency()))
+    return AccentModel.from_lexicon(terms)
+
+
 class SearchEngine:
     """One open index; cheap to keep for a process's lifetime.
 
@@ -150,6 +158,9 @@ class SearchEngine:
         self._searcher = None
         self._generation: Path | None = None
         self._accents: AccentModel | None = None
+        self._opened = 0                 # counts _open(): what an accent model was built for
+        self._accents_for = -1
+        self._accents_building = -1
         self._open()
 
     # -- lifecycle ---------------------------------------------------------
@@ -160,7 +171,7 @@ class SearchEngine:
         self._searcher = ix.searcher(weighting=BM25F(B=BM25_B, K1=BM25_K1))
         self._vector = None
         self._generation = gen
-        self._accents = None
+        self._opened += 1
         if old is not None:
             old.close()
 
@@ -294,14 +305,37 @@ class SearchEngine:
         return self.accent_model().restore(folded)
 
     def accent_model(self) -> AccentModel:
+        """The accent model of the open index (call under ``self._lock``).
+
+        Built from the whole exact lexicon: seconds at 100k articles. So the
+        first one is built here, but after a refresh the previous model keeps
+        answering while the new one is built in a background thread: a
+        vocabulary changes little between two commits, and a search right
+        after an update must not wait for it.
+        """
         if self._accents is None:
-            reader = self._searcher.reader()
-            terms = []
-            for field in ("title_x", "body_x"):
-                for btext, info in reader.iter_field(field):
-                    terms.append((btext.decode("utf-8"), info.doc_frequency()))
-            self._accents = AccentModel.from_lexicon(terms)
+            self._accents = _accent_model_of(self._searcher.reader())
+            self._accents_for = self._opened
+        elif self._accents_for != self._opened and self._accents_building != self._opened:
+            self._rebuild_accents_in_background()
         return self._accents
+
+    def _rebuild_accents_in_background(self) -> None:
+        opened, gen = self._opened, self._generation
+        self._accents_building = opened
+
+        def work() -> None:
+            try:
+                ix = store.whoosh_index.open_dir(str(gen))
+                with ix.reader() as reader:
+                    model = _accent_model_of(reader)
+            except Exception:        # the generation was pruned meanwhile: a later search retries
+                model = None
+            with self._lock:
+                if model is not None and self._opened == opened:
+                    self._accents, self._accents_for = model, opened
+                self._accents_building = -1
+        threading.Thread(target=work, name="vnsearch-accents", daemon=True).start()
 
     def suggest(self, prefix: str, limit: int = 8) -> list[str]:
         """Completions of a partly typed query, diacritic-insensitive, shown

@@ -219,3 +219,23 @@ def test_suggest_completes_without_accents(engine):
 ])
 def test_query_syntax(q, expected):
     assert split_clauses(q) == expected
+
+
+def test_after_a_refresh_the_old_accent_model_answers_until_the_new_one_is_built(tmp_path):
+    import time
+    corpus = make_corpus(tmp_path, extra=False)
+    build(tmp_path / "index", [corpus])
+    with SearchEngine(tmp_path / "index") as engine:
+        assert engine.search("quynh luu")["suggestion"] != "quỳnh lưu"  # "quỳnh": not in the seeds
+        old = engine.accent_model()
+        (corpus / "quynh-luu.txt").write_text("Huyện Quỳnh Lưu\n\nQuỳnh Lưu là một huyện.\n", encoding="utf-8")
+        build(tmp_path / "index", [corpus])
+        assert engine.refresh()
+        first = engine.search("quynh luu")
+        assert hit_ids(first)[0] == "quynh-luu"                           # the new article, at once,
+        assert first["suggestion"] != "quỳnh lưu"                         # before its vocabulary
+        deadline = time.monotonic() + 30
+        while engine.accent_model() is old and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert engine.accent_model() is not old
+        assert engine.search("quynh luu")["suggestion"] == "quỳnh lưu"
