@@ -45,7 +45,7 @@ WORD_BOOST = 0.5
 MAX_HITS_PER_PAGE = 100
 ALL_CLAUSES_BONUS = 1e6   # far above any BM25 sum: a tier, not a weight
 FREE_TEXT_SYLLABLES = 7   # queries this long are free text (no tier, no phrases)
-BM25_K1, BM25_B = 1.2, 0.75
+BM25_K1, BM25_B = 0.9, 0.6
 MAX_SUGGEST_CHARS = 200
 STORED_FIELDS = ("id", "title", "date", "source", "url")
 
