@@ -49,8 +49,11 @@ def main(ctx: click.Context, index_dir: Path) -> None:
 @click.option("--full", is_flag=True, help="Rebuild into a fresh directory and swap it in atomically.")
 @click.option("--wait", type=float, default=0.0, show_default=True,
               help="Seconds to wait for another build to finish before giving up.")
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None,
+              help="Processes sharing a build of 200 articles or more "
+                   "[default: the usable cores, or $VNSEARCH_BUILD_WORKERS].")
 @click.pass_context
-def index_cmd(ctx: click.Context, paths: tuple[Path, ...], full: bool, wait: float) -> None:
+def index_cmd(ctx: click.Context, paths: tuple[Path, ...], full: bool, wait: float, jobs: int | None) -> None:
     """Index PATHS (files or directories; default: corpus/ or $VNSEARCH_CORPUS_DIR).
 
     The PATHS are the whole corpus: new files are added, changed files
@@ -62,7 +65,7 @@ def index_cmd(ctx: click.Context, paths: tuple[Path, ...], full: bool, wait: flo
             raise click.ClickException(f"no PATHS given and the corpus directory {default} does not exist")
         paths = (default,)
     try:
-        report = build(ctx.obj["index_dir"], paths, full=full, lock_timeout=wait)
+        report = build(ctx.obj["index_dir"], paths, full=full, lock_timeout=wait, workers=jobs)
     except IndexBusy as e:
         raise click.ClickException(f"busy: {e}") from None
     for problem in report.problems:

@@ -20,7 +20,7 @@ from typing import Callable, Iterable, Iterator
 
 from whoosh.writing import SegmentWriter
 
-from indexer import store
+from indexer import parallel, store
 from indexer.ingest import Article, Problem, SourceFile, discover, read_articles
 
 
@@ -84,42 +84,123 @@ def _articles(files: Iterable[SourceFile], problems: list[Problem]) -> Iterator[
         yield from read_articles(source, problems)
 
 
-def _progress(total_files: int, enabled: bool | None):
-    """A tqdm bar on a terminal (docs/s), else a no-op."""
+def _progress(total: int | None, enabled: bool | None):
+    """A tqdm bar on a terminal (docs/s, and an ETA when ``total`` is known), else None."""
     if enabled is None:
         enabled = sys.stderr.isatty()
     if not enabled:
         return None
     from tqdm import tqdm
-    return tqdm(unit="doc", desc="indexing", file=sys.stderr, dynamic_ncols=True)
+    return tqdm(total=total, unit="doc", desc="indexing", file=sys.stderr, dynamic_ncols=True)
 
 
-def _write(writer: SegmentWriter, files: list[SourceFile], report: BuildReport,
-           progress: bool | None, on_article: Callable[[Article], None] | None = None) -> dict[str, str]:
-    """Index the articles of ``files``; returns relpath -> sha256 of files read."""
-    bar = _progress(len(files), progress)
+LIMIT_MB = 256      # Whoosh's posting pool of each writer (one per worker), before it spills runs to disk
+
+
+def _scan(files: list[SourceFile], report: BuildReport, keep: int) -> tuple[parallel.Scan, list[Article] | None]:
+    """Read the articles once: problems and duplicate ids reported (in reading
+    order, as always), and what the parallel workers need to find their ranges.
+    The articles themselves are kept only while there are fewer than ``keep``:
+    a small build is then written from them without reading the files again."""
+    scan = parallel.Scan()
+    kept: list[Article] | None = []
     seen_ids: dict[str, str] = {}
-    try:
-        for article in _articles(files, report.problems):
+    raw = 0
+    for source in files:
+        scan.file_raw_start.append(raw)
+        scan.file_accepted_start.append(len(scan.ids))
+        for article in read_articles(source, report.problems):
+            raw += 1
             if article.id in seen_ids:
                 report.problems.append(Problem(article.relpath,
                                                f"duplicate id {article.id!r} (first in {seen_ids[article.id]}): skipped"))
+                scan.skipped.add(raw - 1)
                 continue
             seen_ids[article.id] = article.relpath
+            scan.ids.append(article.id)
+            scan.sizes.append(len(article.title) + len(article.text))
+            if kept is not None:
+                kept.append(article)
+                if len(kept) >= keep:
+                    kept = None
+    return scan, kept
+
+
+def _write(writer: SegmentWriter, files: list[SourceFile], report: BuildReport, progress: bool | None,
+           *, gen: Path | None = None, index_dir: Path | None = None, existing: bool = False,
+           workers: int | None = None, parallel_min: int | None = None) -> tuple[dict[str, str], list]:
+    """Index the articles of ``files``. Returns relpath -> sha256 of the files
+    read, and the segments written by parallel workers (empty when the
+    articles went through ``writer`` in this process), which the commit must add.
+
+    With more than one worker and at least ``parallel_min`` articles, the
+    articles are split among worker processes (:mod:`indexer.parallel`), each
+    writing a segment of its own into ``gen``; ``existing`` says the writer has
+    segments already (an incremental build), whose copies of the ids are then
+    deleted here, as ``update_document`` does in the one-process path.
+    """
+    workers = parallel.default_workers() if workers is None else max(1, workers)
+    threshold = parallel.PARALLEL_MIN_ARTICLES if parallel_min is None else max(1, parallel_min)
+    if workers > 1 and gen is not None:
+        scan, kept = _scan(files, report, keep=threshold)
+    else:
+        scan, kept = None, None
+    manifest = {f.relpath: f.sha256 for f in files}
+    if scan is not None and kept is None:
+        if existing:
+            for article_id in scan.ids:
+                writer.delete_by_term("id", article_id)
+        bar = _progress(len(scan.ids), progress)
+        try:
+            segments = parallel.index_ranges(index_dir, gen, files, scan, workers,
+                                             lambda article: article_fields(article), LIMIT_MB, bar)
+        finally:
+            if bar is not None:
+                bar.close()
+        report.articles_indexed += len(scan.ids)
+        return manifest, segments
+
+    bar = _progress(len(kept) if kept is not None else None, progress)
+    seen_ids: dict[str, str] = {}
+    try:
+        for article in (kept if kept is not None else _articles(files, report.problems)):
+            if kept is None:
+                if article.id in seen_ids:
+                    report.problems.append(Problem(article.relpath,
+                                                   f"duplicate id {article.id!r} (first in {seen_ids[article.id]}): skipped"))
+                    continue
+                seen_ids[article.id] = article.relpath
             writer.update_document(**article_fields(article))
             report.articles_indexed += 1
-            if on_article:
-                on_article(article)
             if bar is not None:
                 bar.update(1)
     finally:
         if bar is not None:
             bar.close()
-    return {f.relpath: f.sha256 for f in files}
+    return manifest, []
+
+
+def _commit(writer: SegmentWriter, segments: list, optimize: bool) -> None:
+    """``writer.commit``, plus the segments the parallel workers finished, after
+    the writer's own (existing segments, merged by Whoosh's policy) in corpus
+    order. Those segments are never merged here: merging rewrites every
+    posting in one process, which is what the workers saved."""
+    if not segments:
+        writer.commit(optimize=optimize)
+        return
+    writer._check_state()
+    final = writer._merge_segments(None, optimize, None)
+    if writer._added:           # the merge policy merged existing segments into this writer
+        final.append(writer._finalize_segment())
+    else:
+        writer._close_segment()
+    writer._commit_toc(final + list(segments))
+    writer._finish()
 
 
 def build(index_dir: Path | str, paths: Iterable[Path | str], *, full: bool = False,
-          progress: bool | None = None, lock_timeout: float = 0.0) -> BuildReport:
+          progress: bool | None = None, lock_timeout: float = 0.0,
+          workers: int | None = None, parallel_min: int | None = None) -> BuildReport:
     """Bring the index in ``index_dir`` up to date with the files under ``paths``.
 
     ``full=True`` (or no index yet) builds a new generation from scratch;
@@ -127,13 +208,19 @@ def build(index_dir: Path | str, paths: Iterable[Path | str], *, full: bool = Fa
     Either way the new generation is fsynced and swapped in atomically.
     Raises ``store.IndexBusy`` if another process holds the write lock longer
     than ``lock_timeout`` seconds.
+
+    ``workers`` processes (default: the usable cores, or ``VNSEARCH_BUILD_WORKERS``)
+    share the articles when there are at least ``parallel_min`` of them (default
+    ``parallel.PARALLEL_MIN_ARTICLES``); the index then holds one new segment per
+    worker, with the same documents, in the same order, and the same postings.
     """
     index_dir = Path(index_dir)
     paths = [Path(p) for p in paths]
     _check_paths(paths)
     started = time.monotonic()
     with store.write_lock(index_dir, timeout=lock_timeout):
-        report = _build_locked(index_dir, paths, full, progress)
+        report = _build_locked(index_dir, paths, full, progress,
+                               _Parallelism(workers, parallel_min))
     report.seconds = time.monotonic() - started
     return report
 
@@ -144,34 +231,43 @@ def _check_paths(paths: list[Path]) -> None:
         raise FileNotFoundError(f"corpus path not found: {', '.join(missing)}")
 
 
-def _build_locked(index_dir: Path, paths: list[Path], full: bool, progress: bool | None) -> BuildReport:
+@dataclass(frozen=True)
+class _Parallelism:
+    workers: int | None = None
+    parallel_min: int | None = None
+
+
+def _build_locked(index_dir: Path, paths: list[Path], full: bool, progress: bool | None,
+                  par: _Parallelism = _Parallelism()) -> BuildReport:
     files, problems = discover(paths)
     try:
         gen = store.current_generation(index_dir)
     except store.IndexNotFound:
         gen = None
     if full or gen is None:
-        report = _build_full(index_dir, files, progress)
+        report = _build_full(index_dir, files, progress, par)
     else:
-        report = _build_incremental(index_dir, gen, files, progress)
+        report = _build_incremental(index_dir, gen, files, progress, par)
     report.problems[:0] = problems
     store.prune_generations(index_dir)
     return report
 
 
-def _commit_new_generation(index_dir: Path, gen: Path, fill: Callable[[SegmentWriter], dict[str, str]],
+def _commit_new_generation(index_dir: Path, gen: Path,
+                           fill: Callable[[SegmentWriter], tuple[dict[str, str], list]],
                            optimize: bool) -> None:
     """Write into the unpublished generation ``gen`` with ``fill`` (which returns
-    its manifest), commit, write the manifest, publish. On any failure the
-    generation is removed and ``CURRENT`` is untouched."""
+    its manifest and the segments parallel workers wrote), commit, write the
+    manifest, publish. On any failure (parallel workers are stopped before
+    ``fill`` returns) the generation is removed and ``CURRENT`` is untouched."""
     try:
-        writer = store.new_writer(gen, compound=False, limitmb=256)
+        writer = store.new_writer(gen, compound=False, limitmb=LIMIT_MB)
         try:
-            manifest = fill(writer)
+            manifest, segments = fill(writer)
         except BaseException:
             writer.cancel()
             raise
-        writer.commit(optimize=optimize)
+        _commit(writer, segments, optimize)
         store.write_manifest(gen, manifest)
         store.publish(index_dir, gen)
     except BaseException:
@@ -184,10 +280,13 @@ def _commit_new_generation(index_dir: Path, gen: Path, fill: Callable[[SegmentWr
         raise
 
 
-def _build_full(index_dir: Path, files: list[SourceFile], progress: bool | None) -> BuildReport:
+def _build_full(index_dir: Path, files: list[SourceFile], progress: bool | None,
+                par: _Parallelism = _Parallelism()) -> BuildReport:
     report = BuildReport(full=True)
     gen = store.new_generation(index_dir)
-    _commit_new_generation(index_dir, gen, lambda writer: _write(writer, files, report, progress),
+    _commit_new_generation(index_dir, gen,
+                           lambda writer: _write(writer, files, report, progress, gen=gen, index_dir=index_dir,
+                                                 workers=par.workers, parallel_min=par.parallel_min),
                            optimize=True)
     report.generation = gen.name
     report.files_added = len(files)
@@ -195,7 +294,7 @@ def _build_full(index_dir: Path, files: list[SourceFile], progress: bool | None)
 
 
 def _build_incremental(index_dir: Path, current: Path, files: list[SourceFile],
-                       progress: bool | None) -> BuildReport:
+                       progress: bool | None, par: _Parallelism = _Parallelism()) -> BuildReport:
     report = BuildReport(full=False, generation=current.name)
     manifest = store.read_manifest(current)
     plan = plan_changes(files, manifest)
@@ -204,13 +303,14 @@ def _build_incremental(index_dir: Path, current: Path, files: list[SourceFile],
     if not (plan.to_index or plan.deleted):
         return report
 
-    def fill(writer: SegmentWriter) -> dict[str, str]:
+    def fill(writer: SegmentWriter) -> tuple[dict[str, str], list]:
         for relpath in plan.deleted + [f.relpath for f in plan.to_index]:
             writer.delete_by_term("path", relpath)
-        written = _write(writer, plan.to_index, report, progress)
+        written, segments = _write(writer, plan.to_index, report, progress, gen=gen, index_dir=index_dir,
+                                   existing=True, workers=par.workers, parallel_min=par.parallel_min)
         updated = {k: v for k, v in manifest.items() if k not in set(plan.deleted)}
         updated.update(written)
-        return updated
+        return updated, segments
 
     gen = store.clone_generation(index_dir, current)
     _commit_new_generation(index_dir, gen, fill, optimize=False)

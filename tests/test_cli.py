@@ -92,3 +92,19 @@ def test_page_out_of_range_is_rejected(cli):
     cli("index")
     result = CliRunner().invoke(main, ["search", "đảng", "--page", "0"])
     assert result.exit_code == 2
+
+
+def test_jobs_option_sets_the_build_processes(cli, monkeypatch):
+    import indexer.cli
+    seen = []
+    real = indexer.cli.build
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs.get("workers"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(indexer.cli, "build", spy)
+    assert cli("index", "--jobs", "2").exit_code == 0
+    assert cli("index", "--full").exit_code == 0
+    assert seen == [2, None]
+    assert cli("index", "--jobs", "0").exit_code != 0
