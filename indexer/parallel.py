@@ -419,6 +419,8 @@ def index_ranges(index_dir: Path, gen: Path, files: list[SourceFile], scan: Scan
                 if done > shown:
                     bar.update(done - shown)
                     shown = done
+                    if done == len(scan.ids):   # all added; the workers now write their postings out
+                        bar.set_postfix_str("writing the segments")
             for k, (p, conn) in list(pending.items()):
                 if conn not in ready and p.sentinel not in ready:
                     continue
