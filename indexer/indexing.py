@@ -20,7 +20,7 @@ from typing import Callable, Iterable, Iterator
 
 from whoosh.writing import SegmentWriter
 
-from indexer import parallel, store
+from indexer import parallel, sidecar, store
 from indexer.ingest import Article, Problem, SourceFile, discover, read_articles
 
 
@@ -268,6 +268,7 @@ def _commit_new_generation(index_dir: Path, gen: Path,
             writer.cancel()
             raise
         _commit(writer, segments, optimize)
+        sidecar.write_missing(gen, workers=parallel.default_workers())
         store.write_manifest(gen, manifest)
         store.publish(index_dir, gen)
     except BaseException:

@@ -22,6 +22,8 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
+from indexer import sidecar
+
 MAX_BLOCK_TABLES = 50_000   # (field, term) block tables kept: a few KB each at most
 _BYTE_TO_LENGTH = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
 
@@ -36,6 +38,24 @@ class Postings:
 
 
 EMPTY = Postings(np.zeros(0, np.int32), np.zeros(0, np.float32))
+
+
+_UNKNOWN = object()   # a block table not read yet (the postings came from a sidecar)
+
+
+def _block_table(m: W3LeafMatcher) -> "BlockTable":
+    """The block table of a posting list, from its block headers alone."""
+    max_ids, offsets = [], []
+    position = m._baseoffset
+    m._goto(position)
+    while True:
+        max_ids.append(m._maxid)
+        offsets.append(position)
+        if m._lastblock:
+            break
+        position = m._nextoffset
+        m._goto(position)
+    return BlockTable(np.asarray(max_ids, dtype=np.int64), np.asarray(offsets, dtype=np.int64))
 
 
 @dataclass(frozen=True)
@@ -92,6 +112,7 @@ class PostingsReader:
     def __init__(self, searcher: Searcher, cache_bytes: int = 64 * 1024 * 1024) -> None:
         self.searcher = searcher
         self.leaves = [(s.reader(), offset) for s, offset in searcher.leaf_searchers()]
+        self._sidecars = [sidecar.open_for(r) for r, _ in self.leaves]
         self.doc_count_all = searcher.doc_count_all()
         self._deleted = {offset: (np.fromiter(r._perdoc.deleted_docs(), dtype=np.int64) if r.has_deletions() else None)
                          for r, offset in self.leaves}
@@ -120,8 +141,14 @@ class PostingsReader:
     def _read(self, fieldname: str, term: str) -> Postings:
         tbytes = self.searcher.schema[fieldname].to_bytes(term)
         ids, weights, tables = [], [], []
-        for reader, offset in self.leaves:
-            arrays = _leaf_arrays(reader, fieldname, tbytes)
+        for (reader, offset), side in zip(self.leaves, self._sidecars):
+            found = side.postings(fieldname, tbytes) if side is not None else None
+            if found is not None:
+                arrays = (found[0], found[1], _UNKNOWN)
+            elif side is not None and fieldname in sidecar.SCORED_FIELDS:
+                arrays = None          # the sidecar holds every term of these fields
+            else:
+                arrays = _leaf_arrays(reader, fieldname, tbytes)
             tables.append(arrays[2] if arrays is not None else None)
             if arrays is None:
                 continue
@@ -154,12 +181,12 @@ class PostingsReader:
         self._blocks.move_to_end(key)
         found: dict[int, object] = {}
         tbytes = self.searcher.schema[fieldname].to_bytes(term)
-        for (reader, offset), table, end in zip(self.leaves, tables, self._leaf_ends()):
+        for leaf, ((reader, offset), table, end) in enumerate(zip(self.leaves, tables, self._leaf_ends())):
             local = [d - offset for d in docnums if offset <= d < end]
             if not local or (fieldname, tbytes) not in reader._terms:
                 continue
             m = reader._terms.matcher(fieldname, tbytes, reader.schema[fieldname].format)
-            if table is None:          # an inlined posting list: read it as Whoosh does
+            if table is None or not isinstance(m, W3LeafMatcher):   # inlined: read it as Whoosh does
                 for doc in local:
                     if not m.is_active():
                         break
@@ -167,6 +194,8 @@ class PostingsReader:
                     if m.is_active() and m.id() == doc:
                         found[doc + offset] = m.value_as(astype)
                 continue
+            if table is _UNKNOWN:      # postings came from the sidecar: walk the block headers once
+                table = tables[leaf] = _block_table(m)
             decode = m.format.decoder(astype)
             blocks = np.searchsorted(table.max_ids, np.asarray(local, dtype=np.int64))
             current = -1

@@ -139,3 +139,41 @@ def test_values_found_by_bisection_equal_whooshs(many_blocks, field, term, astyp
     if term == "dang":
         assert len(reader.postings(field, term)) > 256          # several blocks: the case under test
     assert reader.values(field, term, docnums, astype) == expected
+
+
+def test_every_segment_has_a_sidecar_equal_to_whooshs_postings(many_blocks):
+    from indexer import sidecar
+    from indexer.postings import _leaf_arrays
+    leaves = many_blocks._searcher.reader().leaf_readers()
+    assert len(leaves) > 1
+    for reader, _ in leaves:
+        side = sidecar.open_for(reader)
+        assert side is not None
+        checked = 0
+        for field in sidecar.SCORED_FIELDS:
+            for tbytes, _ in reader.iter_field(field):
+                ids, weights, _ = _leaf_arrays(reader, field, tbytes)
+                got = side.postings(field, tbytes)
+                assert got is not None
+                assert got[0].tolist() == ids.tolist() and got[1].tolist() == weights.tolist()
+                checked += 1
+        assert checked > 100
+        assert side.postings("body_f", "khong-co-tu-nay".encode()) is None
+        side.close()
+
+
+def test_search_is_the_same_without_sidecars(many_blocks, tmp_path):
+    """An index from before sidecars (or with one missing) reads Whoosh's blocks."""
+    import shutil
+    from indexer import store
+    gen = store.current_generation(many_blocks.index_dir)
+    copy = tmp_path / "index"
+    shutil.copytree(many_blocks.index_dir, copy, symlinks=True)
+    removed = [p.unlink() or p for p in (copy / gen.name).glob("*.vnpost")]
+    assert removed
+    with SearchEngine(copy) as plain:
+        for q in ["đảng ủy", "kho bạc", "dang vien hop", '"đoàn kết"', "bài 17"]:
+            a, b = many_blocks.search(q, hits_per_page=50), plain.search(q, hits_per_page=50)
+            assert [(h["id"], h["_score"], h["_formatted"]) for h in a["hits"]] == \
+                   [(h["id"], h["_score"], h["_formatted"]) for h in b["hits"]]
+            assert a["totalHits"] == b["totalHits"]
