@@ -40,24 +40,6 @@ class Postings:
 EMPTY = Postings(np.zeros(0, np.int32), np.zeros(0, np.float32))
 
 
-_UNKNOWN = object()   # a block table not read yet (the postings came from a sidecar)
-
-
-def _block_table(m: W3LeafMatcher) -> "BlockTable":
-    """The block table of a posting list, from its block headers alone."""
-    max_ids, offsets = [], []
-    position = m._baseoffset
-    m._goto(position)
-    while True:
-        max_ids.append(m._maxid)
-        offsets.append(position)
-        if m._lastblock:
-            break
-        position = m._nextoffset
-        m._goto(position)
-    return BlockTable(np.asarray(max_ids, dtype=np.int64), np.asarray(offsets, dtype=np.int64))
-
-
 @dataclass(frozen=True)
 class BlockTable:
     """Where a term's posting blocks start in one segment, and the last
@@ -144,7 +126,7 @@ class PostingsReader:
         for (reader, offset), side in zip(self.leaves, self._sidecars):
             found = side.postings(fieldname, tbytes) if side is not None else None
             if found is not None:
-                arrays = (found[0], found[1], _UNKNOWN)
+                arrays = found
             elif side is not None and fieldname in sidecar.SCORED_FIELDS:
                 arrays = None          # the sidecar holds every term of these fields
             else:
@@ -181,7 +163,7 @@ class PostingsReader:
         self._blocks.move_to_end(key)
         found: dict[int, object] = {}
         tbytes = self.searcher.schema[fieldname].to_bytes(term)
-        for leaf, ((reader, offset), table, end) in enumerate(zip(self.leaves, tables, self._leaf_ends())):
+        for (reader, offset), table, end in zip(self.leaves, tables, self._leaf_ends()):
             local = [d - offset for d in docnums if offset <= d < end]
             if not local or (fieldname, tbytes) not in reader._terms:
                 continue
@@ -194,8 +176,6 @@ class PostingsReader:
                     if m.is_active() and m.id() == doc:
                         found[doc + offset] = m.value_as(astype)
                 continue
-            if table is _UNKNOWN:      # postings came from the sidecar: walk the block headers once
-                table = tables[leaf] = _block_table(m)
             decode = m.format.decoder(astype)
             blocks = np.searchsorted(table.max_ids, np.asarray(local, dtype=np.int64))
             current = -1

@@ -13,21 +13,30 @@ generation carries it along. It is written before the generation is
 published and never changed after. A segment without one (an index from
 before sidecars) is read from Whoosh's blocks, with the same result.
 
-Layout (little-endian): ``MAGIC``, uint64 term count n, uint64 posting count
-m, then uint64 keys[n] (sorted hashes of ``field NUL term``), int64 starts[n],
-int64 counts[n], int32 docnums[m] (segment-local), float32 weights[m].
+Layout (little-endian): ``MAGIC``, uint64 term count n, posting count m,
+block count b, then uint64 keys[n] (sorted hashes of ``field NUL term``),
+int64 starts[n], counts[n], block_starts[n], block_counts[n], int32
+docnums[m] (segment-local), float32 weights[m], int64 block_max_ids[b],
+block_offsets[b] (each term's Whoosh blocks: snippets find a document's
+block by bisection without walking the blocks' headers).
+
+Beside it, ``<segment id>.vnlex`` lists the segment's exact-field terms with
+their document frequencies (pickled), the input of the accent model:
+reading it is much faster than walking Whoosh's term dictionary.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import pickle
 from pathlib import Path
 
 import numpy as np
 
-MAGIC = b"VNPOST01"
+MAGIC = b"VNPOST02"
 SUFFIX = ".vnpost"
+LEXICON_SUFFIX = ".vnlex"
 SCORED_FIELDS = ("title_x", "body_x", "title_f", "body_f")
 
 
@@ -42,9 +51,10 @@ def sidecar_path(folder: Path | str, segment_id: str) -> Path:
 
 def write_sidecar(segment_reader, path: Path) -> None:
     """Decode every posting list of the scored fields of one segment and write
-    the sidecar (to a temporary name, fsynced, then renamed)."""
+    the sidecar and the lexicon file (temporary names, fsynced, renamed)."""
     from indexer.postings import _leaf_arrays
-    keys, counts, ids, weights = [], [], [], []
+    keys, counts, block_counts, ids, weights, block_max, block_off = [], [], [], [], [], [], []
+    lexicon: list[tuple[str, int]] = []
     for field in SCORED_FIELDS:
         if field not in segment_reader.schema:
             continue
@@ -56,26 +66,63 @@ def write_sidecar(segment_reader, path: Path) -> None:
             counts.append(len(arrays[0]))
             ids.append(arrays[0].astype("<i4"))
             weights.append(arrays[1].astype("<f4"))
+            table = arrays[2]
+            block_counts.append(len(table.offsets) if table is not None else 0)
+            if table is not None:
+                block_max.append(table.max_ids)
+                block_off.append(table.offsets)
+            if field.endswith("_x"):
+                lexicon.append((tbytes.decode("utf-8"), len(arrays[0])))
     key_arr = np.asarray(keys, dtype="<u8")
-    count_arr = np.asarray(counts, dtype="<i8")
-    start_arr = np.concatenate([[0], np.cumsum(count_arr)[:-1]]).astype("<i8") if len(keys) else count_arr
     if len(np.unique(key_arr)) != len(key_arr):
         raise RuntimeError("sidecar term hash collision")   # 2^-64 odds per pair: never seen
     order = np.argsort(key_arr, kind="stable")
+    count_arr, bcount_arr = np.asarray(counts, dtype="<i8"), np.asarray(block_counts, dtype="<i8")
+    starts = _starts(count_arr)
+    bstarts = _starts(bcount_arr)
+    bmax = np.concatenate(block_max).astype("<i8") if block_max else np.zeros(0, "<i8")
+    boff = np.concatenate(block_off).astype("<i8") if block_off else np.zeros(0, "<i8")
+
+    def write(f) -> None:
+        f.write(MAGIC)
+        f.write(np.asarray([len(keys), int(count_arr.sum()), len(bmax)], dtype="<u8").tobytes())
+        for arr in (key_arr, starts, count_arr, bstarts, bcount_arr):
+            f.write(arr[order].tobytes())
+        for blocks in (ids, weights):
+            for block in blocks:
+                f.write(block.tobytes())
+        f.write(bmax.tobytes())
+        f.write(boff.tobytes())
+    # the lexicon first: a sidecar present means both are (write_missing checks the sidecar)
+    _write_durably(path.with_suffix(LEXICON_SUFFIX),
+                   lambda f: pickle.dump(lexicon, f, protocol=pickle.HIGHEST_PROTOCOL))
+    _write_durably(path, write)
+
+
+def _starts(counts: np.ndarray) -> np.ndarray:
+    return (np.cumsum(counts) - counts).astype("<i8")
+
+
+def _write_durably(path: Path, write) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     with open(tmp, "wb") as f:
-        f.write(MAGIC)
-        f.write(np.asarray([len(keys), int(count_arr.sum())], dtype="<u8").tobytes())
-        f.write(key_arr[order].tobytes())
-        f.write(start_arr[order].tobytes())
-        f.write(count_arr[order].tobytes())
-        for block in ids:
-            f.write(block.tobytes())
-        for block in weights:
-            f.write(block.tobytes())
+        write(f)
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
+
+
+def read_lexicon(segment_reader) -> list[tuple[str, int]] | None:
+    """The segment's exact-field (term, document frequency) pairs, or None
+    without a lexicon file."""
+    path = _path_of(segment_reader)
+    if path is None:
+        return None
+    try:
+        with open(path.with_suffix(LEXICON_SUFFIX), "rb") as f:
+            return pickle.load(f)
+    except (FileNotFoundError, pickle.UnpicklingError, EOFError):
+        return None
 
 
 def write_missing(gen: Path, workers: int = 1) -> int:
@@ -116,27 +163,42 @@ class Sidecar:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._fd = os.open(path, os.O_RDONLY)
-        header = os.pread(self._fd, 24, 0)
+        header = os.pread(self._fd, 32, 0)
         if header[:8] != MAGIC:
             os.close(self._fd)
-            raise ValueError(f"{path}: not a vnsearch sidecar")
-        n, m = np.frombuffer(header[8:], dtype="<u8").tolist()
-        table = os.pread(self._fd, 24 * n, 24)
-        self.keys = np.frombuffer(table, dtype="<u8", count=n)
-        self.starts = np.frombuffer(table, dtype="<i8", count=n, offset=8 * n)
-        self.counts = np.frombuffer(table, dtype="<i8", count=n, offset=16 * n)
-        self._ids_at = 24 + 24 * n
+            raise ValueError(f"{path}: not a vnsearch sidecar of this version")
+        n, m, b = np.frombuffer(header[8:], dtype="<u8").tolist()
+        table = os.pread(self._fd, 40 * n, 32)
+        self.keys, self.starts, self.counts, self.block_starts, self.block_counts = (
+            np.frombuffer(table, dtype=dtype, count=n, offset=8 * n * k)
+            for k, dtype in enumerate(("<u8", "<i8", "<i8", "<i8", "<i8")))
+        self._ids_at = 32 + 40 * n
         self._weights_at = self._ids_at + 4 * m
+        self._blocks_at = self._weights_at + 4 * m
+        self._n_blocks = b
 
-    def postings(self, fieldname: str, term_bytes: bytes) -> tuple[np.ndarray, np.ndarray] | None:
+    def _find(self, fieldname: str, term_bytes: bytes) -> int | None:
         key = term_key(fieldname, term_bytes)
         i = int(np.searchsorted(self.keys, key))
-        if i >= len(self.keys) or int(self.keys[i]) != key:
+        return i if i < len(self.keys) and int(self.keys[i]) == key else None
+
+    def postings(self, fieldname: str, term_bytes: bytes):
+        """``(docnums, weights, BlockTable or None)`` of a term, or None."""
+        from indexer.postings import BlockTable
+        i = self._find(fieldname, term_bytes)
+        if i is None:
             return None
         start, count = int(self.starts[i]), int(self.counts[i])
         ids = np.frombuffer(os.pread(self._fd, 4 * count, self._ids_at + 4 * start), dtype="<i4")
         weights = np.frombuffer(os.pread(self._fd, 4 * count, self._weights_at + 4 * start), dtype="<f4")
-        return ids, weights
+        bstart, bcount = int(self.block_starts[i]), int(self.block_counts[i])
+        table = None
+        if bcount:
+            at = self._blocks_at + 8 * bstart
+            max_ids = np.frombuffer(os.pread(self._fd, 8 * bcount, at), dtype="<i8")
+            offsets = np.frombuffer(os.pread(self._fd, 8 * bcount, at + 8 * self._n_blocks), dtype="<i8")
+            table = BlockTable(max_ids, offsets)
+        return ids, weights, table
 
     def close(self) -> None:
         if self._fd >= 0:
@@ -150,14 +212,20 @@ class Sidecar:
             pass
 
 
-def open_for(segment_reader) -> Sidecar | None:
-    """The sidecar of a Whoosh segment reader, or None if it has none."""
+def _path_of(segment_reader) -> Path | None:
     storage = getattr(segment_reader, "_storage", None)
     segment = getattr(segment_reader, "_segment", None)
     folder = getattr(storage, "folder", None)
     if folder is None or segment is None:
         return None
-    path = sidecar_path(folder, segment.segment_id())
+    return sidecar_path(folder, segment.segment_id())
+
+
+def open_for(segment_reader) -> Sidecar | None:
+    """The sidecar of a Whoosh segment reader, or None if it has none."""
+    path = _path_of(segment_reader)
+    if path is None:
+        return None
     try:
         return Sidecar(path)
     except (FileNotFoundError, ValueError):

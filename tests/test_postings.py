@@ -152,14 +152,21 @@ def test_every_segment_has_a_sidecar_equal_to_whooshs_postings(many_blocks):
         checked = 0
         for field in sidecar.SCORED_FIELDS:
             for tbytes, _ in reader.iter_field(field):
-                ids, weights, _ = _leaf_arrays(reader, field, tbytes)
+                ids, weights, table = _leaf_arrays(reader, field, tbytes)
                 got = side.postings(field, tbytes)
                 assert got is not None
                 assert got[0].tolist() == ids.tolist() and got[1].tolist() == weights.tolist()
+                assert (got[2] is None) is (table is None)
+                if table is not None:
+                    assert got[2].max_ids.tolist() == table.max_ids.tolist()
+                    assert got[2].offsets.tolist() == table.offsets.tolist()
                 checked += 1
         assert checked > 100
         assert side.postings("body_f", "khong-co-tu-nay".encode()) is None
         side.close()
+        expected = sorted((t.decode(), i.doc_frequency()) for f in ("title_x", "body_x")
+                          for t, i in reader.iter_field(f))
+        assert sorted(sidecar.read_lexicon(reader)) == expected
 
 
 def test_search_is_the_same_without_sidecars(many_blocks, tmp_path):
@@ -169,10 +176,12 @@ def test_search_is_the_same_without_sidecars(many_blocks, tmp_path):
     gen = store.current_generation(many_blocks.index_dir)
     copy = tmp_path / "index"
     shutil.copytree(many_blocks.index_dir, copy, symlinks=True)
-    removed = [p.unlink() or p for p in (copy / gen.name).glob("*.vnpost")]
-    assert removed
+    removed = [p.unlink() or p for p in (copy / gen.name).glob("*.vn*")]
+    assert {p.suffix for p in removed} == {".vnpost", ".vnlex"}
     with SearchEngine(copy) as plain:
-        for q in ["đảng ủy", "kho bạc", "dang vien hop", '"đoàn kết"', "bài 17"]:
+        assert plain.accent_model().syllables == many_blocks.accent_model().syllables
+        assert plain.accent_model().words == many_blocks.accent_model().words
+        for q in ["đảng ủy", "kho bạc", "dang vien hop", '"đoàn kết"', "bài 17", "kho bac mo cua"]:
             a, b = many_blocks.search(q, hits_per_page=50), plain.search(q, hits_per_page=50)
             assert [(h["id"], h["_score"], h["_formatted"]) for h in a["hits"]] == \
                    [(h["id"], h["_score"], h["_formatted"]) for h in b["hits"]]
