@@ -22,10 +22,11 @@ import numpy as np
 from whoosh import query as Q
 from whoosh.searching import Searcher
 
+from indexer.analysis import WORD_JOINER
 from indexer.highlight import Occurrences
 from indexer.postings import PostingsReader
 
-VERIFY_BATCH = 256
+VERIFY_FIRST, VERIFY_MAX = 32, 4096   # candidates verified per round: small first, growing ×4
 
 
 class Unsupported(Exception):
@@ -86,15 +87,25 @@ class VectorScorer:
 
     def _adjacent(self, alternatives: list[Q.Phrase], docnums: np.ndarray) -> np.ndarray:
         """Which of ``docnums`` hold some alternative's words consecutively."""
-        occurrences = Occurrences(self.reader.searcher, docnums.tolist(), positions_only=True,
-                                  postings=self.reader)
         # Exact syllables adjacent are folded syllables adjacent: the folded
         # alternative of a field decides alone.
         folded_fields = {p.fieldname for p in alternatives if p.fieldname.endswith("_f")}
         alternatives = [p for p in alternatives if p.fieldname[:-2] + "_f" not in folded_fields
                         or p.fieldname.endswith("_f")]
         out = np.zeros(len(docnums), dtype=bool)
-        for i, doc in enumerate(docnums.tolist()):
+        for phrase in alternatives:
+            # A two-syllable phrase that pyvi made one word in a document is
+            # adjacent there: its word term (``thanh_pho``) decides without
+            # reading positions, which is most of the cost of a phrase query.
+            if len(phrase.words) == 2:
+                word = self.reader.postings(phrase.fieldname, WORD_JOINER.join(phrase.words))
+                out |= np.isin(docnums, word.docnums)
+        unknown = np.flatnonzero(~out)
+        if not len(unknown):
+            return out
+        occurrences = Occurrences(self.reader.searcher, docnums[unknown].tolist(), positions_only=True,
+                                  postings=self.reader)
+        for i, doc in zip(unknown.tolist(), docnums[unknown].tolist()):
             for phrase in alternatives:
                 starts = None
                 for k, word in enumerate(phrase.words):
@@ -158,9 +169,12 @@ class VectorScorer:
     def _verified_top(self, candidates, key, scores, phrase_alts, limit):
         order = self._top(key, len(key))
         kept: list[int] = []
-        checked = 0
+        checked, size = 0, max(VERIFY_FIRST, 2 * limit)
         while checked < len(order) and len(kept) < limit:
-            batch = candidates[order[checked:checked + VERIFY_BATCH]]
+            # A common phrase fills the page from its first few candidates;
+            # a rare one needs them all, read in ever larger rounds.
+            batch = candidates[order[checked:checked + size]]
+            size = min(size * 4, VERIFY_MAX)
             ok = np.ones(len(batch), dtype=bool)
             for alternatives in phrase_alts:
                 ok &= self._adjacent(alternatives, batch)
