@@ -45,6 +45,7 @@ WORD_BOOST = 0.5
 MAX_HITS_PER_PAGE = 100
 ALL_CLAUSES_BONUS = 1e6   # far above any BM25 sum: a tier, not a weight
 FREE_TEXT_SYLLABLES = 7   # queries this long are free text (no tier, no phrases)
+HIGHLIGHT_MAX_SHARE = 0.2 # free text: syllables in more documents than this share are not marked
 BM25_K1, BM25_B = 0.9, 0.6
 MAX_SUGGEST_CHARS = 200
 STORED_FIELDS = ("id", "title", "date", "source", "url")
@@ -265,7 +266,23 @@ class SearchEngine:
             picked, total = self._rank_with_whoosh(compiled, page * per_page)
         window = picked[(page - 1) * per_page:page * per_page]
         occurrences = Occurrences(self._searcher, [docnum for docnum, _ in window], postings=self._postings())
-        return [self._hit(docnum, score, compiled, occurrences) for docnum, score in window], total
+        groups = compiled.groups if compiled.tiered else self._informative(compiled.groups)
+        return [self._hit(docnum, score, groups, occurrences) for docnum, score in window], total
+
+    def _informative(self, groups: list[HighlightGroup]) -> list[HighlightGroup]:
+        """The groups of a free-text query without its near-ubiquitous
+        syllables (``các``, ``và``, ``ở``…, in more than HIGHLIGHT_MAX_SHARE of
+        the documents): marking them everywhere is clutter, and reading their
+        offsets is most of a long query's snippet cost. Keeps the rarest
+        syllable if every one is that common."""
+        postings, n = self._postings(), max(self._searcher.doc_count_all(), 1)
+        df = {t.folded: len(postings.postings("body_f", t.folded)) for g in groups for t in g.terms}
+        if not df:
+            return groups
+        limit = max(HIGHLIGHT_MAX_SHARE * n, min(df.values()))
+        kept = [HighlightGroup(tuple(t for t in g.terms if df[t.folded] <= limit), g.phrase, g.exact_preferred)
+                for g in groups]
+        return [g for g in kept if g.terms]
 
     def _postings(self):
         if self._vector is None:
@@ -295,11 +312,11 @@ class SearchEngine:
         results = collector.results()
         return [(hit.docnum, hit.score % ALL_CLAUSES_BONUS) for hit in results], len(results)
 
-    def _hit(self, docnum: int, score: float, compiled: CompiledQuery, occurrences: Occurrences) -> dict:
+    def _hit(self, docnum: int, score: float, groups: list[HighlightGroup], occurrences: Occurrences) -> dict:
         stored = self._searcher.stored_fields(docnum)
         title, body = stored.get("title", ""), stored.get("body", "")
-        title_spans = match_spans(occurrences, "title_f", docnum, title, compiled.groups)
-        body_spans = match_spans(occurrences, "body_f", docnum, body, compiled.groups)
+        title_spans = match_spans(occurrences, "title_f", docnum, title, groups)
+        body_spans = match_spans(occurrences, "body_f", docnum, body, groups)
         hit = {k: stored.get(k) for k in STORED_FIELDS}
         hit["_formatted"] = {"title": mark(title, title_spans), "body": snippet(body, body_spans)}
         hit["_score"] = round(score, 4)

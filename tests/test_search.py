@@ -239,3 +239,21 @@ def test_after_a_refresh_the_old_accent_model_answers_until_the_new_one_is_built
             time.sleep(0.05)
         assert engine.accent_model() is not old
         assert engine.search("quynh luu")["suggestion"] == "quỳnh lưu"
+
+
+def test_free_text_snippets_do_not_mark_near_ubiquitous_syllables(engine):
+    from indexer.engine import HIGHLIGHT_MAX_SHARE
+    n = engine._searcher.doc_count_all()
+    postings = engine._postings()
+
+    def share(text):
+        return len(postings.postings("body_f", folded_form(text))) / n
+
+    long_query = "Đảng uỷ khối cơ quan tổ chức hội nghị tổng kết công tác của đảng viên"
+    limit = max(HIGHLIGHT_MAX_SHARE, min(share(w) for w in long_query.split()))   # the rarest stays
+    common = [w for w in long_query.split() if share(w) > limit]
+    assert common                                                 # the case under test exists
+    marked = {m for h in engine.search(long_query)["hits"] for m in MARKED.findall(h["_formatted"]["body"])}
+    assert marked and all(share(m) <= limit for m in marked)
+    short = {m for h in engine.search(common[0])["hits"] for m in MARKED.findall(h["_formatted"]["body"])}
+    assert folded_form(common[0]) in {folded_form(m) for m in short}    # a keyword query marks it
