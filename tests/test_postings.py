@@ -186,3 +186,40 @@ def test_search_is_the_same_without_sidecars(many_blocks, tmp_path):
             assert [(h["id"], h["_score"], h["_formatted"]) for h in a["hits"]] == \
                    [(h["id"], h["_score"], h["_formatted"]) for h in b["hits"]]
             assert a["totalHits"] == b["totalHits"]
+
+
+@pytest.fixture(scope="module")
+def phrase_share(tmp_path_factory):
+    """300 articles with ``kho`` and ``bạc``: the 20 best-scored hold ``kho
+    bạc`` many times, every 4th of the rest once, the others only apart."""
+    import json
+    root = tmp_path_factory.mktemp("share")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    lines = []
+    for i in range(300):
+        if i < 20:
+            text = "Kho bạc mở cửa. " * 6
+        elif i % 4 == 0:
+            text = f"Kho bạc số {i} mở cửa."
+        else:
+            text = f"Bạc để trong kho số {i}."
+        lines.append(json.dumps({"id": f"a{i}", "title": f"Bài {i}", "text": text}, ensure_ascii=False))
+    (corpus / "a.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    build(root / "index", [corpus])
+    with SearchEngine(root / "index") as engine:
+        yield engine
+
+
+@pytest.mark.parametrize("q", ['"kho bạc"', '"kho bac"'])
+def test_an_estimated_phrase_total_is_not_extrapolated_from_the_best_hits(phrase_share, q, monkeypatch):
+    from indexer import vector
+    exact = 20 + len(range(20, 300, 4))
+    monkeypatch.setattr(vector, "SAMPLE_WINDOWS", 4)
+    monkeypatch.setattr(vector, "SAMPLE_SPAN", 16)        # a sample of 64 of 300 candidates
+    first = phrase_share.search(q, hits_per_page=10)
+    assert [h["id"] for h in first["hits"]] != [] and all(int(h["id"][1:]) < 20 for h in first["hits"])
+    assert abs(first["totalHits"] - exact) <= 0.25 * exact     # the 20 best alone would say 300 × 20/32
+    assert abs(phrase_share.search(q, page=3, hits_per_page=10)["totalHits"] - exact) <= 0.25 * exact
+    monkeypatch.setattr(vector, "SAMPLE_SPAN", 100)       # 400 ≥ 300: every candidate is checked
+    assert phrase_share.search(q, hits_per_page=10)["totalHits"] == exact
