@@ -262,3 +262,23 @@ def test_index_dir_needs_its_corpus_or_one_limit(tmp_path, capsys):
     with pytest.raises(SystemExit):
         speed.main(["--index-dir", str(tmp_path / "index"), "--sections", "queries"])
     assert "--corpus" in capsys.readouterr().err
+
+
+def test_phrase_totals_prints_estimate_and_exact_for_each_phrase(data, tmp_path):
+    """bench/phrase_totals.py on a tiny index: the exact column is the real count."""
+    import shutil
+    from indexer import SearchEngine, build
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(data, corpus / "articles.jsonl")
+    build(tmp_path / "index", [corpus])
+    totals = _load("bench_phrase_totals", REPO / "bench" / "phrase_totals.py")
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert totals.main(["--index-dir", str(tmp_path / "index"), "--queries", "3"]) == 0
+    rows = [line.split() for line in out.getvalue().splitlines()[1:] if line.startswith('"')]
+    assert len(rows) == 3
+    with SearchEngine(tmp_path / "index") as engine:
+        for row in rows:
+            query = " ".join(row[:-5])
+            assert int(row[-4].replace(",", "")) == engine.search(query, hits_per_page=100)["totalHits"]
