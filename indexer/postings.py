@@ -157,6 +157,16 @@ class PostingsReader:
         that holds it, decoded ``astype`` (``"positions"``, ``"characters"``):
         one block read per block holding a wanted document, found by bisection."""
         key = (fieldname, term)
+        # Only documents that hold the term: a block read is the whole cost,
+        # and most candidates of a phrase hold its words in the body only.
+        held = self.postings(fieldname, term).docnums
+        wanted = np.asarray(docnums, dtype=np.int64)
+        at = np.searchsorted(held, wanted)
+        present = at < len(held)
+        present[present] = held[at[present]] == wanted[present]
+        docnums = wanted[present].tolist()
+        if not docnums:
+            return {}
         if key not in self._blocks:
             self._read(fieldname, term)
         tables = self._blocks[key]
