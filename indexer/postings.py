@@ -160,7 +160,7 @@ class PostingsReader:
         # Only documents that hold the term: a block read is the whole cost,
         # and most candidates of a phrase hold its words in the body only.
         held = self.postings(fieldname, term).docnums
-        wanted = np.asarray(docnums, dtype=np.int64)
+        wanted = np.asarray(docnums, dtype=held.dtype)     # same dtype: no conversion of ``held``
         at = np.searchsorted(held, wanted)
         present = at < len(held)
         present[present] = held[at[present]] == wanted[present]

@@ -178,8 +178,10 @@ class Sidecar:
         self._n_blocks = b
 
     def _find(self, fieldname: str, term_bytes: bytes) -> int | None:
+        # As np.uint64: a Python int below 2**63 would make numpy compare in
+        # float64, converting the whole table each lookup (0.5 ms) and lossily.
         key = term_key(fieldname, term_bytes)
-        i = int(np.searchsorted(self.keys, key))
+        i = int(np.searchsorted(self.keys, np.uint64(key)))
         return i if i < len(self.keys) and int(self.keys[i]) == key else None
 
     def postings(self, fieldname: str, term_bytes: bytes):
