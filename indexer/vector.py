@@ -43,23 +43,27 @@ class VectorScorer:
         self.n = self.reader.doc_count_all
         self.live_docs = max(searcher.doc_count(), 1)
         self.k1, self.b = k1, b
-        self._avg: dict[str, float] = {}
+        self._norms: dict[str, np.ndarray] = {}
 
     def _term(self, term: Q.Term, into_scores: np.ndarray, into_mask: np.ndarray | None) -> None:
         postings = self.reader.postings(term.fieldname, term.text)
         if not len(postings):
             return
-        field = term.fieldname
-        if field not in self._avg:
-            self._avg[field] = max(self.reader.average_length(field), 1.0)
         df = len(postings)
         idf = np.log1p((self.live_docs - df + 0.5) / (df + 0.5))
         tf = postings.weights
-        lengths = self.reader.field_lengths(field)[postings.docnums]
-        norm = self.k1 * ((1.0 - self.b) + self.b * lengths / self._avg[field])
-        into_scores[postings.docnums] += term.boost * idf * (tf * (self.k1 + 1.0)) / (tf + norm)
+        norm = self._length_norm(term.fieldname)[postings.docnums]
+        into_scores[postings.docnums] += (term.boost * idf * (self.k1 + 1.0)) * tf / (tf + norm)
         if into_mask is not None:
             into_mask[postings.docnums] = True
+
+    def _length_norm(self, field: str) -> np.ndarray:
+        """BM25's ``k1 * (1 - b + b * length / average length)`` of every document."""
+        if field not in self._norms:
+            average = max(self.reader.average_length(field), 1.0)
+            lengths = self.reader.field_lengths(field)
+            self._norms[field] = (self.k1 * ((1.0 - self.b) + self.b * lengths / average)).astype(np.float32)
+        return self._norms[field]
 
     def _terms_of(self, q: Q.Query) -> list[Q.Term]:
         if isinstance(q, Q.Term):
