@@ -49,13 +49,17 @@ class BlockTable:
     offsets: np.ndarray   # int64, file offset of each block
 
 
-def _leaf_arrays(reader, fieldname: str, tbytes: bytes
+def _leaf_arrays(reader, fieldname: str, tbytes: bytes, values: list | None = None
                  ) -> tuple[np.ndarray, np.ndarray, BlockTable | None] | None:
+    """A term's (ids, weights, block table) in one segment, or None; with
+    ``values`` (a list), its raw posting values are appended to it, in order."""
     terms = reader._terms
     if (fieldname, tbytes) not in terms:
         return None
     m = terms.matcher(fieldname, tbytes, reader.schema[fieldname].format)
     if not isinstance(m, W3LeafMatcher):          # a single inlined posting (ListMatcher)
+        if values is not None:
+            values.extend(m._values if m._values is not None else [None] * len(m._ids))
         return (np.asarray(m._ids, dtype=np.int32),
                 np.asarray(m._weights if m._weights is not None else [1.0] * len(m._ids), np.float32),
                 None)
@@ -70,6 +74,9 @@ def _leaf_arrays(reader, fieldname: str, tbytes: bytes
         block = np.cumsum(np.frombuffer(raw_ids, dtype=raw_ids.typecode)
                           if hasattr(raw_ids, "typecode") else np.asarray(raw_ids), dtype=np.int64)
         ids.append(block.astype(np.int32))
+        if values is not None:
+            m._read_values()
+            values.extend(m._values)
         if raw_weights is None or isinstance(raw_weights, float):
             weights.append(np.full(len(block), 1.0 if raw_weights is None else raw_weights, np.float32))
         else:
@@ -200,6 +207,34 @@ class PostingsReader:
                 i = bisect_left(block_ids, doc)
                 if i < len(block_ids) and block_ids[i] == doc:
                     found[doc + offset] = decode(m._values[i])
+        return found
+
+    @property
+    def has_positions(self) -> bool:
+        """Every segment has a positions file: :meth:`positions` answers."""
+        return all(side is not None and side.positions is not None for side in self._sidecars)
+
+    def positions(self, fieldname: str, term: str, docnums: np.ndarray) -> dict[int, list[int]] | None:
+        """The term's positions in each of ``docnums`` (sorted, global) that
+        holds it, from the segments' positions files (:mod:`indexer.sidecar`);
+        None if a segment has none (read :meth:`values` instead)."""
+        tbytes = self.searcher.schema[fieldname].to_bytes(term)
+        wanted = np.asarray(docnums, dtype=np.int64)
+        found: dict[int, list[int]] = {}
+        if not self.has_positions:
+            return None
+        for (reader, offset), side, end in zip(self.leaves, self._sidecars, self._leaf_ends()):
+            local = wanted[(wanted >= offset) & (wanted < end)] - offset
+            if not len(local):
+                continue
+            postings = side.postings(fieldname, tbytes)
+            if postings is None:
+                continue                       # the segment does not hold the term
+            got = side.positions.read(fieldname, tbytes, postings[0], postings[1], local)
+            if got is None:
+                return None
+            for doc, where in got.items():
+                found[doc + offset] = where.tolist()
         return found
 
     def _leaf_ends(self) -> list[int]:

@@ -30,7 +30,8 @@ from indexer.highlight import Occurrences
 from indexer.postings import PostingsReader
 
 VERIFY_FIRST, VERIFY_MAX = 32, 4096   # candidates verified per round: small first, growing ×4
-SAMPLE_WINDOWS, SAMPLE_SPAN = 128, 4  # the total's sample: 128 runs of 4 consecutive candidates
+SAMPLE_WINDOWS, SAMPLE_SPAN = 128, 4  # the total's sample from Whoosh's blocks: 128 runs of 4 consecutive candidates
+SAMPLE_EVERY = 1024                   # … from positions files (a pread per document): 1,024 evenly spaced
 
 
 class Unsupported(Exception):
@@ -111,13 +112,12 @@ class VectorScorer:
         unknown = np.flatnonzero(~out)
         if not len(unknown):
             return out
-        occurrences = Occurrences(self.reader.searcher, docnums[unknown].tolist(), positions_only=True,
-                                  postings=self.reader)
+        where = self._positions_of(alternatives, np.sort(docnums[unknown]))
         for i, doc in zip(unknown.tolist(), docnums[unknown].tolist()):
             for phrase in alternatives:
                 starts = None
                 for k, word in enumerate(phrase.words):
-                    at = {pos - k for pos, _, _ in occurrences.get(phrase.fieldname, word, doc)}
+                    at = {pos - k for pos in where(phrase.fieldname, word, doc)}
                     starts = at if starts is None else starts & at
                     if not starts:
                         break
@@ -125,6 +125,25 @@ class VectorScorer:
                     out[i] = True
                     break
         return out
+
+    def _positions_of(self, alternatives: list[Q.Phrase], docnums: np.ndarray):
+        """``where(field, word, doc)``: the word's positions in one of
+        ``docnums``: from the positions files, or Whoosh's blocks without them."""
+        read: dict[tuple[str, str], dict[int, list[int]]] = {}
+        for phrase in alternatives:
+            for word in phrase.words:
+                key = (phrase.fieldname, word)
+                if key not in read:
+                    got = self.reader.positions(phrase.fieldname, word, docnums)
+                    if got is None:
+                        break
+                    read[key] = got
+            else:
+                continue
+            occurrences = Occurrences(self.reader.searcher, docnums.tolist(), positions_only=True,
+                                      postings=self.reader)
+            return lambda field, word, doc: [pos for pos, _, _ in occurrences.get(field, word, doc)]
+        return lambda field, word, doc: read[(field, word)].get(doc, ())
 
     def rank(self, required: list[Q.Query], phrases: list[Q.Query], optional: list[Q.Query],
              excluded: list[Q.Query], limit: int, tiered: bool = True) -> tuple[np.ndarray, np.ndarray, int]:
@@ -194,16 +213,19 @@ class VectorScorer:
         return docnums, scores[docnums], total
 
     def _estimated_matches(self, docnums: np.ndarray, phrase_alts) -> int:
-        """How many of ``docnums`` (sorted) hold every phrase: exact up to
-        SAMPLE_WINDOWS × SAMPLE_SPAN documents, beyond that extrapolated from
-        evenly spaced windows of consecutive ones (deterministic)."""
+        """How many of ``docnums`` (sorted) hold every phrase: exact up to the
+        sample's size, beyond that extrapolated from an evenly spaced sample
+        (deterministic)."""
         if not len(docnums):
             return 0
-        if len(docnums) <= SAMPLE_WINDOWS * SAMPLE_SPAN:
+        # With positions files a document costs the same wherever it is: spread
+        # the sample out. From Whoosh's blocks, neighbours share a block read.
+        windows, span = (SAMPLE_EVERY, 1) if self.reader.has_positions else (SAMPLE_WINDOWS, SAMPLE_SPAN)
+        if len(docnums) <= windows * span:
             sample = docnums
         else:
-            starts = np.linspace(0, len(docnums) - SAMPLE_SPAN, SAMPLE_WINDOWS).astype(np.int64)
-            sample = np.concatenate([docnums[s:s + SAMPLE_SPAN] for s in starts.tolist()])
+            starts = np.linspace(0, len(docnums) - span, windows).astype(np.int64)
+            sample = np.concatenate([docnums[s:s + span] for s in starts.tolist()])
         ok = np.ones(len(sample), dtype=bool)
         for alternatives in phrase_alts:
             ok &= self._adjacent(alternatives, sample)

@@ -177,7 +177,7 @@ def test_search_is_the_same_without_sidecars(many_blocks, tmp_path):
     copy = tmp_path / "index"
     shutil.copytree(many_blocks.index_dir, copy, symlinks=True)
     removed = [p.unlink() or p for p in (copy / gen.name).glob("*.vn*")]
-    assert {p.suffix for p in removed} == {".vnpost", ".vnlex"}
+    assert {p.suffix for p in removed} == {".vnpost", ".vnlex", ".vnpos"}
     with SearchEngine(copy) as plain:
         assert plain.accent_model().syllables == many_blocks.accent_model().syllables
         assert plain.accent_model().words == many_blocks.accent_model().words
@@ -211,15 +211,65 @@ def phrase_share(tmp_path_factory):
         yield engine
 
 
+@pytest.mark.parametrize("positions_files", [True, False])
 @pytest.mark.parametrize("q", ['"kho bạc"', '"kho bac"'])
-def test_an_estimated_phrase_total_is_not_extrapolated_from_the_best_hits(phrase_share, q, monkeypatch):
+def test_an_estimated_phrase_total_is_not_extrapolated_from_the_best_hits(phrase_share, q, positions_files,
+                                                                          monkeypatch):
     from indexer import vector
+    if not positions_files:     # as an index from before them: positions from Whoosh's blocks
+        monkeypatch.setattr(PostingsReader, "has_positions", property(lambda self: False))
+    assert phrase_share._postings().has_positions is positions_files
     exact = 20 + len(range(20, 300, 4))
     monkeypatch.setattr(vector, "SAMPLE_WINDOWS", 4)
-    monkeypatch.setattr(vector, "SAMPLE_SPAN", 16)        # a sample of 64 of 300 candidates
+    monkeypatch.setattr(vector, "SAMPLE_SPAN", 16)        # from Whoosh's blocks: 4 runs of 16 of 300 candidates
+    monkeypatch.setattr(vector, "SAMPLE_EVERY", 64)       # from positions files: every ~4th
     first = phrase_share.search(q, hits_per_page=10)
     assert [h["id"] for h in first["hits"]] != [] and all(int(h["id"][1:]) < 20 for h in first["hits"])
     assert abs(first["totalHits"] - exact) <= 0.25 * exact     # the 20 best alone would say 300 × 20/32
     assert abs(phrase_share.search(q, page=3, hits_per_page=10)["totalHits"] - exact) <= 0.25 * exact
     monkeypatch.setattr(vector, "SAMPLE_SPAN", 100)       # 400 ≥ 300: every candidate is checked
+    monkeypatch.setattr(vector, "SAMPLE_EVERY", 400)
     assert phrase_share.search(q, hits_per_page=10)["totalHits"] == exact
+
+
+def test_positions_files_hold_whooshs_positions(many_blocks):
+    from indexer import sidecar
+    leaves = many_blocks._searcher.reader().leaf_readers()
+    checked = 0
+    for reader, _ in leaves:
+        side = sidecar.open_for(reader)
+        assert side is not None and side.positions is not None
+        for field in sidecar.POSITION_FIELDS:
+            for tbytes, _ in reader.iter_field(field):
+                m = reader.postings(field, tbytes)
+                expected = {}
+                while m.is_active():
+                    expected[m.id()] = m.value_as("positions")
+                    m.next()
+                ids, weights, _ = side.postings(field, tbytes)
+                wanted = np.asarray([d for d in range(reader.doc_count_all()) if not reader.is_deleted(d)],
+                                    dtype=np.int64)          # Whoosh's matcher skips deleted documents
+                got = side.positions.read(field, tbytes, ids, weights, wanted)
+                assert {d: p.tolist() for d, p in got.items()} == expected
+                checked += 1
+        assert side.positions.read("body_f", b"khong-co-tu-nay", np.zeros(0, np.int32),
+                                   np.zeros(0, np.float32), np.arange(3)) is None
+        side.close()
+    assert checked > 100
+
+
+@pytest.mark.parametrize("q", ['"đảng viên"', '"dang uy xa"', '"kho bạc mở"', '"mở cửa"', '"cua kho"',
+                               '"xã số 17"', '"bài 2"', '"đoàn kết" đảng'])
+def test_phrases_are_the_same_without_positions_files(many_blocks, tmp_path, q):
+    """Phrase checks read the .vnpos files; without them, Whoosh's blocks: same hits, same totals."""
+    import shutil
+    from indexer import store
+    gen = store.current_generation(many_blocks.index_dir)
+    copy = tmp_path / "index"
+    shutil.copytree(many_blocks.index_dir, copy, symlinks=True)
+    assert [p.unlink() for p in (copy / gen.name).glob("*.vnpos")]
+    with SearchEngine(copy) as plain:
+        assert all(s is not None and s.positions is None for s in plain._postings()._sidecars)
+        a, b = many_blocks.search(q, hits_per_page=100), plain.search(q, hits_per_page=100)
+        assert a["totalHits"] == b["totalHits"] > 0
+        assert [(h["id"], h["_formatted"]) for h in a["hits"]] == [(h["id"], h["_formatted"]) for h in b["hits"]]
