@@ -25,6 +25,7 @@ from whoosh.util.numeric import byte_to_length
 from indexer import sidecar
 
 MAX_BLOCK_TABLES = 50_000   # (field, term) block tables kept: a few KB each at most
+POSTINGS_CACHE_BYTES = 48 * 1024 * 1024   # decoded postings kept per searcher (worker RSS target: 300 MB)
 _BYTE_TO_LENGTH = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
 
 
@@ -98,7 +99,7 @@ class PostingsReader:
     reopened (document numbers change when segments merge).
     """
 
-    def __init__(self, searcher: Searcher, cache_bytes: int = 64 * 1024 * 1024) -> None:
+    def __init__(self, searcher: Searcher, cache_bytes: int = POSTINGS_CACHE_BYTES) -> None:
         self.searcher = searcher
         self.leaves = [(s.reader(), offset) for s, offset in searcher.leaf_searchers()]
         self._sidecars = [sidecar.open_for(r) for r, _ in self.leaves]
