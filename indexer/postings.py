@@ -219,11 +219,11 @@ class PostingsReader:
         """The term's positions in each of ``docnums`` (sorted, global) that
         holds it, from the segments' positions files (:mod:`indexer.sidecar`);
         None if a segment has none (read :meth:`values` instead)."""
+        if not self.has_positions:
+            return None
         tbytes = self.searcher.schema[fieldname].to_bytes(term)
         wanted = np.asarray(docnums, dtype=np.int64)
         found: dict[int, list[int]] = {}
-        if not self.has_positions:
-            return None
         for (reader, offset), side, end in zip(self.leaves, self._sidecars, self._leaf_ends()):
             local = wanted[(wanted >= offset) & (wanted < end)] - offset
             if not len(local):

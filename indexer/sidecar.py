@@ -58,6 +58,15 @@ def term_key(fieldname: str, term_bytes: bytes) -> int:
     return int.from_bytes(digest, "little")
 
 
+def _find_key(keys: np.ndarray, fieldname: str, term_bytes: bytes) -> int | None:
+    """Index of a term's key in a sorted key table, or None."""
+    # As np.uint64: a Python int below 2**63 would make numpy compare in
+    # float64, converting the whole table each lookup (0.5 ms) and lossily.
+    key = np.uint64(term_key(fieldname, term_bytes))
+    i = int(np.searchsorted(keys, key))
+    return i if i < len(keys) and keys[i] == key else None
+
+
 def sidecar_path(folder: Path | str, segment_id: str) -> Path:
     return Path(folder) / f"{segment_id}{SUFFIX}"
 
@@ -78,9 +87,10 @@ def write_sidecar(segment_reader, path: Path) -> None:
             arrays = _leaf_arrays(segment_reader, field, tbytes, values)
             if arrays is None:
                 continue
+            key = term_key(field, tbytes)
             if values is not None:
-                positions.add(term_key(field, tbytes), values, arrays[1], decode)
-            keys.append(term_key(field, tbytes))
+                positions.add(key, values, arrays[1], decode)
+            keys.append(key)
             counts.append(len(arrays[0]))
             ids.append(arrays[0].astype("<i4"))
             weights.append(arrays[1].astype("<f4"))
@@ -232,11 +242,7 @@ class Sidecar:
         self.positions = PositionsFile.open(path.with_suffix(POSITIONS_SUFFIX))
 
     def _find(self, fieldname: str, term_bytes: bytes) -> int | None:
-        # As np.uint64: a Python int below 2**63 would make numpy compare in
-        # float64, converting the whole table each lookup (0.5 ms) and lossily.
-        key = term_key(fieldname, term_bytes)
-        i = int(np.searchsorted(self.keys, np.uint64(key)))
-        return i if i < len(self.keys) and int(self.keys[i]) == key else None
+        return _find_key(self.keys, fieldname, term_bytes)
 
     def postings(self, fieldname: str, term_bytes: bytes):
         """``(docnums, weights, BlockTable or None)`` of a term, or None."""
@@ -298,9 +304,8 @@ class PositionsFile:
         """Positions of the term in each of ``wanted`` (segment-local, sorted)
         that holds it; ``ids``, ``weights``: the term's postings in this
         segment (from the sidecar). None if the file does not list the term."""
-        key = np.uint64(term_key(fieldname, term_bytes))
-        i = int(np.searchsorted(self.keys, key))
-        if i >= len(self.keys) or self.keys[i] != key:
+        i = _find_key(self.keys, fieldname, term_bytes)
+        if i is None:
             return None
         at = np.searchsorted(ids, wanted)
         held = at < len(ids)

@@ -8,12 +8,13 @@ per-posting matcher tree: one pass per term over its decoded posting list.
 Quoted phrases are filters: candidates must hold every syllable of the
 phrase (array intersection), and adjacency is then verified from stored
 positions lazily, best candidates first, in batches, until the requested page
-is filled. The total counts the checked candidates that match and estimates
-the unchecked ones' share from a sample of them taken in windows of
-consecutive document numbers (consecutive documents share posting blocks, so
-a window costs a few block reads), not on the best-scored ones, which hold the
-phrase far more often than the rest. Shapes it does not handle (excluded phrases)
-raise ``Unsupported`` and run on Whoosh.
+is filled. Positions come from the segments' positions files (one ``pread`` per
+document), or from Whoosh's blocks for an index without them. The total counts
+the checked candidates that match and estimates the unchecked ones' share from
+an evenly spread sample of them (runs of consecutive documents when reading
+Whoosh's blocks, which neighbours share), not from the best-scored ones, which
+hold the phrase far more often than the rest. Shapes it does not handle
+(excluded phrases) raise ``Unsupported`` and run on Whoosh.
 
 Scoring is BM25 per (field, term) with the Robertson idf
 ``log(1 + (N - df + 0.5) / (df + 0.5))``, times the query's boost, summed.
@@ -130,19 +131,12 @@ class VectorScorer:
         """``where(field, word, doc)``: the word's positions in one of
         ``docnums``: from the positions files, or Whoosh's blocks without them."""
         read: dict[tuple[str, str], dict[int, list[int]]] = {}
-        for phrase in alternatives:
-            for word in phrase.words:
-                key = (phrase.fieldname, word)
-                if key not in read:
-                    got = self.reader.positions(phrase.fieldname, word, docnums)
-                    if got is None:
-                        break
-                    read[key] = got
-            else:
-                continue
-            occurrences = Occurrences(self.reader.searcher, docnums.tolist(), positions_only=True,
-                                      postings=self.reader)
-            return lambda field, word, doc: [pos for pos, _, _ in occurrences.get(field, word, doc)]
+        for key in {(p.fieldname, word) for p in alternatives for word in p.words}:
+            read[key] = self.reader.positions(*key, docnums)
+            if read[key] is None:
+                occurrences = Occurrences(self.reader.searcher, docnums.tolist(), positions_only=True,
+                                          postings=self.reader)
+                return lambda field, word, doc: [pos for pos, _, _ in occurrences.get(field, word, doc)]
         return lambda field, word, doc: read[(field, word)].get(doc, ())
 
     def rank(self, required: list[Q.Query], phrases: list[Q.Query], optional: list[Q.Query],
