@@ -19,7 +19,7 @@ format of ``../shared/data/*/``.
   ``bm25-folded``, ``fts5``, ``whoosh-default``.
 * Query forms: ``accented`` (as written) and ``plain`` (``fold(query)``: every
   diacritic removed, ``đ``→``d``, what a user without a Vietnamese keyboard
-  types).  There is no ``telex`` form: vnsearch does not accept Telex input.
+  types).
 * Metrics per (system, form): MRR@10, Recall@1, Recall@10, nDCG@10 (binary
   gains), and the wall time of each search call, p50 / p95 in ms (one untimed
   warm-up query first).  ``--limit N`` keeps the first N queries (the corpus is
@@ -28,14 +28,14 @@ format of ``../shared/data/*/``.
   ``--json-only`` only the JSON lines.  ``--dump FILE`` writes one JSON line per
   (system, form, query) with the rank of the first relevant hit and the top 10.
 * ``--variant NAME:K=V,...`` adds a system ``ours-NAME`` that searches the same
-  index as ``ours`` with ranking knobs changed, to measure a change before it is
-  made in ``indexer/engine.py`` (see :func:`parse_variant`).
+  index as ``ours`` with fields of ``indexer.RankingSettings`` changed, to
+  measure a change before it is made in ``indexer/search/settings.py`` (see
+  :func:`parse_variant`).
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import gzip
 import json
 import math
@@ -53,21 +53,18 @@ for _p in (str(REPO), str(Path(__file__).resolve().parent)):
 
 import numpy as np  # noqa: E402
 
-from peers import SYSTEMS as PEER_SYSTEMS, Doc, plain_fold  # noqa: E402
+from peers import SYSTEMS as PEER_SYSTEMS, Doc  # noqa: E402
 
 def _hash_sources(directory: Path) -> str:
     import hashlib
     h = hashlib.sha256()
-    for path in sorted(directory.glob("*.py")):
+    for path in sorted(directory.rglob("*.py")):
         h.update(path.name.encode() + b"\0" + path.read_bytes())
     return h.hexdigest()[:12]
 
 
 _FINGERPRINT = _hash_sources(REPO / "indexer")   # just before indexer is imported
-try:
-    from indexer.normalize import fold as _fold
-except ImportError:                  # pragma: no cover - before indexer.normalize existed
-    _fold = plain_fold
+from indexer import fold as _fold  # noqa: E402
 
 K = 10
 FORMS = ("accented", "plain")
@@ -172,18 +169,14 @@ def aggregate(per_query: Sequence[dict[str, float]], times_ms: Sequence[float]) 
 # Our engine
 # ---------------------------------------------------------------------------
 
-# Ranking knobs a --variant may set (measured here, decided in indexer/engine.py):
-#   any numeric UPPERCASE constant of indexer.engine (TITLE_BOOST, EXACT_BOOST,
-#   RESTORED_BOOST, WORD_BOOST, BM25_K1, BM25_B, ...), patched while the engine
-#   is opened and around each search; K1 and B are short for BM25_K1, BM25_B;
-#   FREE_TEXT_SYLLABLES=N: queries of N syllables or more are free text (no
-#   "all words first" tier, quotes read as words): 1 makes every query free
-#   text, 1000 none;
-#   query syntax (the query text is rewritten before indexer.engine parses it):
+# A --variant sets fields of indexer.RankingSettings (k1, body_b, title_b,
+# title_weight, exact_weight, restored_weight, word_weight,
+# free_text_syllables, ...; see indexer/search/settings.py): the engine is
+# opened with ``dataclasses.replace(RankingSettings(), **fields)``. One more
+# knob rewrites the query text before the engine parses it:
 #   PHRASES=0: ASCII double quotes ignored (no required phrase);
 #   PHRASES=2: phrases as typed first, then (if the page is not full) the hits of
 #              the query without its quotes: a relaxation, not a filter.
-KNOB_ALIASES = {"K1": "BM25_K1", "B": "BM25_B"}
 SPECIAL_KNOBS = ("PHRASES",)
 
 
@@ -208,18 +201,22 @@ class OursIndex:
 
 
 def parse_variant(spec: str) -> tuple[str, dict[str, float]]:
-    """``"k09:K1=0.9,B=0.4"`` → ``("ours-k09", {"BM25_K1": 0.9, "BM25_B": 0.4})``."""
+    """``"k12:k1=1.2,title_weight=0.5"`` → ``("ours-k12", {"k1": 1.2, "title_weight": 0.5})``."""
+    from indexer import RankingSettings
     name, _, knobs = spec.partition(":")
     if not name or not knobs:
         raise ValueError(f"--variant {spec!r}: expected NAME:KEY=VALUE[,KEY=VALUE]")
     settings: dict[str, float] = {}
     for item in knobs.split(","):
         key, eq, value = item.partition("=")
-        key = key.strip().upper()
-        key = KNOB_ALIASES.get(key, key)
-        if not eq or not key.isidentifier() or key not in SPECIAL_KNOBS and not _engine_knob(key):
-            raise ValueError(f"--variant {spec!r}: {key!r} is not a numeric constant of indexer.engine "
-                             f"nor one of {', '.join(SPECIAL_KNOBS)}")
+        key = key.strip()
+        if key.upper() in SPECIAL_KNOBS:
+            key = key.upper()
+        elif key not in RankingSettings.names():
+            raise ValueError(f"--variant {spec!r}: {key!r} is not a field of indexer.RankingSettings "
+                             f"({', '.join(RankingSettings.names())}) nor one of {', '.join(SPECIAL_KNOBS)}")
+        if not eq:
+            raise ValueError(f"--variant {spec!r}: {key!r} has no value")
         try:
             settings[key] = float(value)
         except ValueError:
@@ -227,17 +224,12 @@ def parse_variant(spec: str) -> tuple[str, dict[str, float]]:
     return f"ours-{name}", settings
 
 
-def _engine_knob(key: str) -> bool:
-    import indexer.engine as E
-    value = getattr(E, key, None)
-    return key.isupper() and isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _without_quotes(parse: Callable) -> Callable:
-    """``parse`` with the query's ASCII double quotes read as spaces."""
-    def parse_unquoted(q, *args, **kwargs):
-        return parse(q.replace('"', " "), *args, **kwargs)
-    return parse_unquoted
+def _ranking_settings(knobs: dict[str, float]):
+    """The engine's settings with a variant's fields changed (a ValueError names a bad one)."""
+    import dataclasses
+    from indexer import RankingSettings
+    fields = {k: (int(v) if k == "free_text_syllables" else v) for k, v in knobs.items() if k not in SPECIAL_KNOBS}
+    return dataclasses.replace(RankingSettings(), **fields)
 
 
 class Ours:
@@ -254,6 +246,8 @@ class Ours:
 
     def index(self, docs: Sequence[Doc], corpus_path: Path) -> None:
         from indexer import SearchEngine
+        if self.settings.get("PHRASES", 1) not in (0, 1, 2):
+            raise ValueError("PHRASES is 0 (ignored), 1 (required, as the engine does) or 2 (relaxed)")
         if self._shared is not None:
             built = self._shared()
         else:
@@ -261,41 +255,17 @@ class Ours:
         self.index_seconds = built.seconds
         if built.articles != len(docs):
             print(f"warning: ours indexed {built.articles} of {len(docs)} documents", file=sys.stderr)
-        with self._patched():
-            self.engine = SearchEngine(built.path)
-
-    @contextlib.contextmanager
-    def _patched(self) -> Iterator[None]:
-        """The variant's constants set in indexer.engine, restored after."""
-        if not self.settings:
-            yield
-            return
-        import indexer.engine as E
-        patch: dict[str, object] = {k: v for k, v in self.settings.items() if k not in SPECIAL_KNOBS}
-        missing = [k for k in patch if not _engine_knob(k)]
-        if missing:
-            raise RuntimeError(f"indexer.engine has no numeric {', '.join(missing)}: the variant is out of date")
-        if self.settings.get("PHRASES", 1) not in (0, 1, 2):
-            raise ValueError("PHRASES is 0 (ignored), 1 (required, as the engine does) or 2 (relaxed)")
-        if self.settings.get("PHRASES", 1) == 0:
-            patch["parse"] = _without_quotes(E.parse)
-        saved = {k: getattr(E, k) for k in patch}
-        for k, v in patch.items():
-            setattr(E, k, v)
-        try:
-            yield
-        finally:
-            for k, v in saved.items():
-                setattr(E, k, v)
+        self.engine = SearchEngine(built.path, settings=_ranking_settings(self.settings))
 
     def search(self, query: str, k: int = K) -> list[str]:
         from indexer import QueryError
+        phrases = self.settings.get("PHRASES", 1)
         try:
-            with self._patched():
-                ids = [hit["id"] for hit in self.engine.search(query, hits_per_page=k)["hits"]]
-                if self.settings.get("PHRASES") == 2 and '"' in query and len(ids) < k:
-                    relaxed = self.engine.search(query.replace('"', " "), hits_per_page=k)["hits"]
-                    ids += [h["id"] for h in relaxed if h["id"] not in ids][:k - len(ids)]
+            text = query.replace('"', " ") if phrases == 0 else query
+            ids = [hit["id"] for hit in self.engine.search(text, hits_per_page=k)["hits"]]
+            if phrases == 2 and '"' in query and len(ids) < k:
+                relaxed = self.engine.search(query.replace('"', " "), hits_per_page=k)["hits"]
+                ids += [h["id"] for h in relaxed if h["id"] not in ids][:k - len(ids)]
         except QueryError:
             return []
         return ids
@@ -446,8 +416,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--forms", type=lambda v: _csv(v, FORMS), default=list(FORMS),
                     help="comma-separated: accented,plain")
     ap.add_argument("--variant", action="append", default=[], metavar="NAME:K=V,...",
-                    help="add system ours-NAME with constants of indexer.engine changed "
-                         "(e.g. EXACT_BOOST=3; K1, B; FREE_TEXT_SYLLABLES=1; PHRASES=0)")
+                    help="add system ours-NAME with fields of indexer.RankingSettings changed "
+                         "(e.g. title_weight=0.5,k1=1.2; free_text_syllables=1; PHRASES=0)")
     ap.add_argument("--json-only", action="store_true", help="print only the JSON lines")
     ap.add_argument("--dump", type=Path, default=None, help="write per-query results (JSONL) here")
     ap.add_argument("--quiet", action="store_true", help="no progress on stderr")

@@ -244,13 +244,14 @@ def probe(index_dir: Path, codes: dict[str, str], sample: int = 3, rng: random.R
     """
     from whoosh import query as Q
 
-    from indexer import SearchEngine, store
+    from indexer import SearchEngine
+    from indexer.index import generations
 
     problems: list[str] = []
     ids: set[str] = set()
     documents = -1
     try:
-        ix = store.open_current(index_dir)
+        ix = generations.open_current(index_dir)
         with ix.searcher() as s:
             documents = s.doc_count()
             found = s.search(Q.Or([Q.Term("title_f", code) for code in codes]), limit=None)
@@ -287,15 +288,15 @@ def probe(index_dir: Path, codes: dict[str, str], sample: int = 3, rng: random.R
 def leftovers(index_dir: Path) -> list[str]:
     """Debris a finished build must have removed: unpublished generations,
     temporary CURRENT links, temporary manifests and Whoosh TOCs."""
-    from indexer import store
+    from indexer.index import generations
 
-    out = [p.name for p in Path(index_dir).glob(f".{store.CURRENT}.*")]
+    out = [p.name for p in Path(index_dir).glob(f".{generations.CURRENT}.*")]
     try:
-        current = store.current_generation(index_dir)
-    except store.IndexNotFound:
+        current = generations.current_generation(index_dir)
+    except generations.IndexNotFound:
         return out + ["no CURRENT"]
-    for gen in Path(index_dir).glob(f"{store.GEN_PREFIX}*"):
-        if gen != current and not store.is_retired(gen):
+    for gen in Path(index_dir).glob(f"{generations.GEN_PREFIX}*"):
+        if gen != current and not generations.is_retired(gen):
             out.append(gen.name)
     out += [f"{current.name}/{p.name}" for p in current.iterdir()
             if p.name.endswith(".tmp") or re.search(r"\.toc\.", p.name)]
@@ -307,7 +308,7 @@ def vnsearch_command() -> list[str]:
     script = Path(sys.executable).with_name("vnsearch")
     if script.exists():
         return [str(script)]
-    return [sys.executable, "-m", "indexer.cli"]
+    return [sys.executable, "-m", "webui.cli"]
 
 
 def cli_env(**extra: str) -> dict[str, str]:

@@ -49,7 +49,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     t0 = time.perf_counter()
-    from indexer.segment import segment, to_pyvi_string
+    from indexer.analysis.segment import segment, to_pyvi_string
     t_ours = time.perf_counter() - t0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

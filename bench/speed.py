@@ -361,7 +361,7 @@ def vnsearch_cmd() -> list[str]:
     script = Path(sys.executable).with_name("vnsearch")
     if script.exists():
         return [str(script)]
-    return [sys.executable, "-m", "indexer.cli"]
+    return [sys.executable, "-m", "webui.cli"]
 
 
 def dir_bytes(path: Path) -> int:
@@ -624,7 +624,7 @@ def _segment_texts(data: Path, n: int) -> list[str]:
 
 
 def segment_bench(data: Path, n_articles: int, long_chars: int) -> list[dict]:
-    from indexer.segment import segment, to_pyvi_string
+    from indexer.analysis.segment import segment, to_pyvi_string
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")     # pyvi's regexes have invalid escapes
         from pyvi import ViTokenizer
@@ -735,7 +735,7 @@ def make_query_mix(docs: Sequence[Doc], per_shape: int, seed: int = 5) -> list[Q
 
     Shuffled with the same seed, so shapes interleave in time.
     """
-    from indexer.normalize import fold
+    from indexer.analysis import fold
     rng = random.Random(seed)
     docs = list(docs)
     df: dict[str, int] = {}

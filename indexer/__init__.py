@@ -1,17 +1,26 @@
 """vnsearch: Vietnamese full-text search (pyvi segmentation, Whoosh index).
 
-Library API, used by the CLI and the web front end::
+The library's public API, what the CLI, the web front end and the benchmarks
+import::
 
     from indexer import build, SearchEngine
     build("var/index", ["corpus"])                 # incremental; full=True to rebuild
     engine = SearchEngine("var/index")
     engine.search("dang uy khoi", page=1, hits_per_page=10)   # -> dict (JSON shape)
+
+Sub-packages: :mod:`indexer.analysis` (Vietnamese text analysis),
+:mod:`indexer.ingest` (corpus files to articles), :mod:`indexer.index` (the
+index on disk and its builds), :mod:`indexer.search` (queries, ranking, snippets).
 """
 
-from indexer.indexing import BuildReport, add_article, build
-from indexer.engine import SearchEngine
-from indexer.query import QueryError
-from indexer.store import IndexBusy, IndexNotFound
+from indexer.analysis import fold
+from indexer.index.build import ArticleExists, BuildReport, add_article, build
+from indexer.index.generations import IndexBusy, IndexFormatError, IndexNotFound, current_generation
+from indexer.ingest import validate_article
+from indexer.search.engine import MAX_HITS_PER_PAGE, MAX_SUGGEST_CHARS, SearchEngine
+from indexer.search.query import MAX_QUERY_CHARS, QueryError
+from indexer.search.settings import RankingSettings
 
-__all__ = ["BuildReport", "IndexBusy", "IndexNotFound", "QueryError", "SearchEngine",
-           "add_article", "build"]
+__all__ = ["MAX_HITS_PER_PAGE", "MAX_QUERY_CHARS", "MAX_SUGGEST_CHARS", "ArticleExists", "BuildReport",
+           "IndexBusy", "IndexFormatError", "IndexNotFound", "QueryError", "RankingSettings", "SearchEngine",
+           "add_article", "build", "current_generation", "fold", "validate_article"]

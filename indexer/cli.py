@@ -1,4 +1,9 @@
-"""The ``vnsearch`` command: a thin layer that validates input and calls the library."""
+"""The ``vnsearch`` command: a thin layer that validates input and calls the library.
+
+This module holds the library's commands (``index``, ``search``, ``stats``);
+the web side adds ``serve`` (:mod:`webui.cli`, the installed entry point), so
+the library never imports the web front end.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +15,8 @@ from pathlib import Path
 
 import click
 
+from indexer import MAX_HITS_PER_PAGE, IndexBusy, IndexFormatError, IndexNotFound, QueryError, SearchEngine, build
 from indexer import config
-from indexer.indexing import build
-from indexer.engine import MAX_HITS_PER_PAGE, SearchEngine
-from indexer.query import QueryError
-from indexer.store import IndexBusy, IndexNotFound
 
 _MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
 
@@ -68,6 +70,8 @@ def index_cmd(ctx: click.Context, paths: tuple[Path, ...], full: bool, wait: flo
         report = build(ctx.obj["index_dir"], paths, full=full, lock_timeout=wait, workers=jobs)
     except IndexBusy as e:
         raise click.ClickException(f"busy: {e}") from None
+    except IndexFormatError as e:
+        raise click.ClickException(str(e)) from None
     for problem in report.problems:
         click.echo(f"skipped {problem.path}: {problem.reason}", err=True)
     kind = "full rebuild" if report.full else "incremental"
@@ -121,18 +125,6 @@ def stats_cmd(ctx: click.Context) -> None:
         engine.close()
     for key, value in stats.items():
         click.echo(f"{key}: {value}")
-
-
-@main.command("serve", context_settings={"ignore_unknown_options": False})
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
-@click.option("--workers", type=click.IntRange(1, 64), default=None,
-              help="gunicorn sync workers (default: one per core).")
-@click.pass_context
-def serve_cmd(ctx: click.Context, host: str, port: int, workers: int | None) -> None:
-    """Serve the web UI and JSON API with gunicorn (production server)."""
-    from webui.serve import serve   # Flask and gunicorn only when serving
-    serve(index_dir=ctx.obj["index_dir"], host=host, port=port, workers=workers)
 
 
 if __name__ == "__main__":

@@ -27,14 +27,14 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from indexer import SearchEngine, build
 from indexer.analysis import WORD_JOINER, analyze, exact_analyzer, folded_analyzer
-from indexer.highlight import mark, snippet
-from indexer.normalize import fold, normalize
-from indexer.query import MAX_QUERY_CHARS, QueryError
+from indexer.search.highlight import mark, snippet
+from indexer.analysis import fold, normalize
+from indexer.search.query import MAX_QUERY_CHARS, QueryError
 from openapi_core.contrib.werkzeug import WerkzeugOpenAPIResponse
 
 from tests.support import make_corpus
-from tests.test_api import OPENAPI, SentRequest
-from tests.test_web import Page
+from tests.web.test_api import OPENAPI, SentRequest
+from tests.web.test_pages import Page
 
 EXAMPLES = int(os.environ.get("VNSEARCH_FUZZ_EXAMPLES", "0") or 0)
 

@@ -25,9 +25,10 @@ from urllib.parse import quote
 
 import pytest
 
-from indexer import SearchEngine, build, store
+from indexer import SearchEngine, build
+from indexer.index import generations
 from tests.support import SEEDS, make_corpus
-from tests.test_browser import chromium, server  # noqa: F401 (fixtures: Chromium, `vnsearch serve`)
+from tests.web.test_browser import chromium, server  # noqa: F401 (fixtures: Chromium, `vnsearch serve`)
 
 REPO = Path(__file__).resolve().parent.parent
 TOKEN = "reliability-token"
@@ -116,18 +117,18 @@ def test_stale_locks_of_a_killed_writer_never_block_the_next_build(synthetic):
     corpus, index = synthetic
     script = (
         "import os, signal, sys\n"
-        "from indexer import store\n"
+        "from indexer.index import generations\n"
         "from whoosh import index as wi\n"
         "idx = sys.argv[1]\n"
-        "with store.write_lock(idx):\n"
-        "    w = wi.open_dir(str(store.current_generation(idx))).writer()\n"
-        "    store.new_generation(idx)\n"
+        "with generations.write_lock(idx):\n"
+        "    w = wi.open_dir(str(generations.current_generation(idx))).writer()\n"
+        "    generations.new_generation(idx)\n"
         "    os.symlink('gen-nowhere', os.path.join(idx, '.CURRENT.deadbeef'))\n"
         "    os.kill(os.getpid(), signal.SIGKILL)\n")
     done = subprocess.run([sys.executable, "-c", script, str(index)], env=reliability.cli_env(),
                           capture_output=True, timeout=60)
     assert done.returncode == -signal.SIGKILL, done.stderr
-    assert (store.current_generation(index) / "MAIN_WRITELOCK").exists()
+    assert (generations.current_generation(index) / "MAIN_WRITELOCK").exists()
     assert reliability.leftovers(index)                          # the debris is there
     corpus.add_txt()
     started = time.monotonic()
@@ -176,7 +177,7 @@ def test_a_seeded_global_random_never_corrupts_the_index(synthetic):
 
 def test_a_published_generation_is_never_modified(synthetic):
     corpus, index = synthetic
-    gen = store.current_generation(index)
+    gen = generations.current_generation(index)
     before = snapshot(gen)
     for article_id in sorted(corpus.txt)[:3]:
         corpus.edit_txt(article_id)
@@ -185,28 +186,28 @@ def test_a_published_generation_is_never_modified(synthetic):
     report = build(index, [corpus.dir])
     assert report.generation != gen.name
     after = snapshot(gen)
-    assert after.pop(store.RETIRED, None) is not None
+    assert after.pop(generations.RETIRED, None) is not None
     assert after == before
     assert reliability.probe(index, corpus.codes).ids == set(corpus.expected)
 
 
 def test_retired_generations_are_kept_while_readable_and_unpublished_ones_removed(synthetic, monkeypatch):
     corpus, index = synthetic
-    gens = lambda: sorted(p.name for p in index.glob(f"{store.GEN_PREFIX}*"))  # noqa: E731
+    gens = lambda: sorted(p.name for p in index.glob(f"{generations.GEN_PREFIX}*"))  # noqa: E731
     for _ in range(3):
         build(index, [corpus.dir], full=True)
     assert len(gens()) == 4                       # retired seconds ago: a searcher may still read them
-    orphan = store.new_generation(index)          # a killed build's
+    orphan = generations.new_generation(index)          # a killed build's
     monkeypatch.setattr(store, "RETIRED_GRACE_SECONDS", 0.0)
-    current = store.current_generation(index).name
-    previous = max((p for p in index.glob(f"{store.GEN_PREFIX}*") if store.is_retired(p)),
-                   key=lambda p: (p / store.RETIRED).stat().st_mtime).name
-    store.prune_generations(index)
+    current = generations.current_generation(index).name
+    previous = max((p for p in index.glob(f"{generations.GEN_PREFIX}*") if generations.is_retired(p)),
+                   key=lambda p: (p / generations.RETIRED).stat().st_mtime).name
+    generations.prune_generations(index)
     assert gens() == sorted([current, previous]) and not orphan.exists()
     # CURRENT pointing to a damaged generation: never removed by a prune
-    for toc in store.current_generation(index).glob("_MAIN_*.toc"):
+    for toc in generations.current_generation(index).glob("_MAIN_*.toc"):
         toc.unlink()
-    store.prune_generations(index)
+    generations.prune_generations(index)
     assert (index / current).is_dir()
 
 
@@ -454,13 +455,13 @@ def test_oversized_bodies_are_413_on_every_route(app_for, index_dir, corpus_dir,
     """Werkzeug only enforces MAX_CONTENT_LENGTH when a view reads the body: POST
     /api/reindex with a 64 KB body (limit 1 KB) used to run a reindex."""
     client = app_for(index_dir, corpus_dir, MAX_CONTENT_LENGTH=1024).test_client()
-    generation = store.current_generation(index_dir)
+    generation = generations.current_generation(index_dir)
     response = client.open(url, method=method, data=b"x" * 65536, headers={**AUTH, "Content-Type": "application/json"})
     assert response.status_code == 413
     if url.startswith("/api/"):
         assert response.get_json() == {"error": {"code": "payload_too_large", "message": "The request body is too large."}}
     assert response.headers["X-Content-Type-Options"] == "nosniff"
-    assert store.current_generation(index_dir) == generation                     # nothing was rebuilt
+    assert generations.current_generation(index_dir) == generation                     # nothing was rebuilt
 
 
 def test_an_unexpected_error_is_a_500_in_the_error_shape_with_headers_and_no_traceback(
@@ -504,7 +505,7 @@ def test_hostile_urls_and_json_never_run_script_in_chromium(chromium, server):
     """Stored and reflected markup opened straight in the browser: JSON documents (served
     as application/json with nosniff), error pages reflecting the path or the query, the
     article page with a query closing <mark>. A dialog listener catches any alert()."""
-    from tests.test_browser import Tab
+    from tests.web.test_browser import Tab
 
     tab = Tab(chromium, server.url)
     try:
@@ -555,8 +556,8 @@ def fsyncs(monkeypatch):
 
 
 def _assert_published_durably(events: list[tuple], index: Path) -> None:
-    gen = store.current_generation(index)
-    swap = next(i for i, e in enumerate(events) if e[0] == "replace" and e[2].endswith(f"/{store.CURRENT}"))
+    gen = generations.current_generation(index)
+    swap = next(i for i, e in enumerate(events) if e[0] == "replace" and e[2].endswith(f"/{generations.CURRENT}"))
     synced_before = {e[1] for e in events[:swap] if e[0] == "fsync"}
     for p in gen.iterdir():
         assert str(p.resolve()) in synced_before, f"{p.name} not fsynced before CURRENT pointed to it"

@@ -21,8 +21,8 @@ from pathlib import Path
 from flask import Flask, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from indexer import MAX_HITS_PER_PAGE
 from indexer import config as core_config
-from indexer.engine import MAX_HITS_PER_PAGE
 
 DEFAULTS = {
     "INDEX_DIR": None,          # None: indexer.config.index_dir() (var/index)

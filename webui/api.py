@@ -12,10 +12,8 @@ import hmac
 
 from flask import Blueprint, current_app, jsonify, request, url_for
 
-from indexer import IndexBusy, QueryError, add_article, build
-from indexer.engine import MAX_HITS_PER_PAGE, MAX_SUGGEST_CHARS
-from indexer.indexing import ArticleExists
-from indexer.ingest import validate_article
+from indexer import (MAX_HITS_PER_PAGE, MAX_SUGGEST_CHARS, ArticleExists, IndexBusy, QueryError, add_article,
+                     build, validate_article)
 from webui.errors import ApiError
 from webui.searcher import engine_or_none, fresh_engine, get_engine
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from indexer import IndexNotFound
+from indexer import IndexFormatError, IndexNotFound
 
 # HTTP status -> (API code, API message, Vietnamese page title, Vietnamese page text)
 _HTTP = {
@@ -75,6 +75,12 @@ def _http_error(e: HTTPException):
 
 def _index_missing(e: IndexNotFound):
     current_app.logger.warning("%s", e)
+    if isinstance(e, IndexFormatError):
+        if wants_json():
+            return error_response(503, "index_format", str(e), {"Retry-After": "30"})
+        return error_page(503, "Cần xây dựng lại chỉ mục",
+                          "Chỉ mục được tạo bởi một phiên bản vnsearch khác. "
+                          "Hãy chạy lệnh “vnsearch index --full” rồi thử lại.")
     if wants_json():
         return error_response(503, "index_not_found",
                               "No index has been built yet: run `vnsearch index` (or POST /api/reindex).",

@@ -7,8 +7,7 @@ every API response it receives against it (openapi-core).
 
 from __future__ import annotations
 
-from indexer.engine import MAX_HITS_PER_PAGE, MAX_SUGGEST_CHARS
-from indexer.query import MAX_QUERY_CHARS
+from indexer import MAX_HITS_PER_PAGE, MAX_QUERY_CHARS, MAX_SUGGEST_CHARS
 
 NULLABLE_STRING = {"type": ["string", "null"]}
 

@@ -13,8 +13,7 @@ from datetime import datetime
 
 from flask import Blueprint, current_app, render_template, request
 
-from indexer import QueryError
-from indexer.query import MAX_QUERY_CHARS
+from indexer import MAX_QUERY_CHARS, QueryError
 from webui.errors import error_page
 from webui.searcher import get_engine
 

@@ -1,7 +1,7 @@
 """``vnsearch serve``: the web app under gunicorn (sync workers), never Flask's dev server.
 
 The app is created once in the master (``preload_app``), which also loads
-pyvi's model (at the import of :mod:`indexer.segment`: in memory, fork safe),
+pyvi's model (at the import of :mod:`indexer.analysis.segment`: in memory, fork safe),
 so forked workers share it copy-on-write and start fast. Each worker opens its
 own SearchEngine on its first request (see :mod:`webui.searcher`).
 """
@@ -57,14 +57,14 @@ class VnsearchApplication(BaseApplication):
 
 def serve(index_dir: Path | str, host: str = "127.0.0.1", port: int = 8000, workers: int | None = None) -> None:
     """Run the web UI and API on ``host:port`` until interrupted."""
-    import indexer.segment  # noqa: F401  (pyvi's model, loaded before the fork)
-    from indexer import store
+    import indexer  # noqa: F401  (pyvi's model is loaded by the import: before the fork)
+    from indexer import IndexNotFound, current_generation
     from webui import create_app
 
     index_dir = Path(index_dir).absolute()
     try:
-        store.current_generation(index_dir)
-    except store.IndexNotFound as e:
+        current_generation(index_dir)
+    except IndexNotFound as e:
         print(f"vnsearch: warning: {e}; pages answer 503 until an index is built", file=sys.stderr)
 
     def factory():

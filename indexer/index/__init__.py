@@ -1,0 +1,11 @@
+"""The index on disk: schema, generations, builds and the storage formats.
+
+* :mod:`~indexer.index.schema`: the Whoosh schema and its field names;
+* :mod:`~indexer.index.generations`: generations, atomic publishing, the build lock;
+* :mod:`~indexer.index.durable`: the one durable-write helper (fsync, rename);
+* :mod:`~indexer.index.build`: full and incremental builds, adding one article;
+* :mod:`~indexer.index.parallel`: builds shared by worker processes;
+* :mod:`~indexer.index.sidecar`: the score-only postings, positions and lexicon files;
+* :mod:`~indexer.index.postings`: postings and field lengths as numpy arrays;
+* :mod:`~indexer.index.whoosh_internals`: the one module that touches Whoosh's private API.
+"""

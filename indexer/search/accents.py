@@ -1,0 +1,148 @@
+"""Restoring the accents of a plain-typed query from the index's own vocabulary.
+
+For each folded syllable the candidates are the exact forms the index holds
+(``dang`` → ``đảng``, ``đang``, ``dàng``…), weighted by document frequency;
+adjacent choices are rewarded when the index holds them as one pyvi word
+(``đảng_viên``). A Viterbi pass picks the best sequence, so ``dang vien`` →
+``đảng viên`` and ``dang lam`` → ``đang làm`` come from the corpus, not from a
+fixed table.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from bisect import bisect_left
+from collections import defaultdict
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from whoosh import index as whoosh_index
+
+from indexer.analysis import WORD_JOINER, fold
+from indexer.index import sidecar
+
+WORD_WEIGHT = 2.0        # log-df of a known two-syllable word, relative to a syllable's
+MAX_CANDIDATES = 8
+
+
+class AccentModel:
+    def __init__(self, syllables: dict[str, list[tuple[str, int]]], words: dict[str, int]) -> None:
+        self.syllables = syllables   # folded syllable -> [(exact, df)], most frequent first
+        self.words = words           # exact two-syllable word "a_b" -> df
+        self._folded_keys = sorted(syllables)
+        self._words_after: dict[str, list[tuple[str, int]]] = defaultdict(list)
+        for word, df in words.items():
+            first, second = word.split(WORD_JOINER)
+            self._words_after[first].append((second, df))
+        for followers in self._words_after.values():
+            followers.sort(key=lambda kv: (-kv[1], kv[0]))
+
+    @classmethod
+    def from_lexicon(cls, terms: Iterable[tuple[str, int]]) -> "AccentModel":
+        """Build from (exact term, document frequency) pairs of the exact fields."""
+        syllables: dict[str, dict[str, int]] = defaultdict(dict)
+        words: dict[str, int] = {}
+        for term, df in terms:
+            parts = term.split(WORD_JOINER)
+            if len(parts) == 1:
+                forms = syllables[fold(term)]
+                forms[term] = forms.get(term, 0) + df
+            elif len(parts) == 2:
+                words[term] = words.get(term, 0) + df
+        ranked = {f: sorted(forms.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_CANDIDATES]
+                  for f, forms in syllables.items()}
+        return cls(ranked, words)
+
+    def candidates(self, folded: str) -> list[tuple[str, int]]:
+        return self.syllables.get(folded) or [(folded, 0)]
+
+    def restore(self, folded: Sequence[str]) -> list[str]:
+        """The most likely exact form of each folded syllable, in context."""
+        if not folded:
+            return []
+        cands = [self.candidates(f) for f in folded]
+        # best[i][j] = (score, backpointer) for choosing cands[i][j]
+        best = [[(math.log1p(df), -1) for _, df in cands[0]]]
+        for i in range(1, len(cands)):
+            row = []
+            for form, df in cands[i]:
+                options = []
+                for k, (prev, _) in enumerate(cands[i - 1]):
+                    bonus = self.words.get(prev + WORD_JOINER + form, 0)
+                    options.append((best[i - 1][k][0] + WORD_WEIGHT * math.log1p(bonus), k))
+                score, back = max(options)
+                row.append((score + math.log1p(df), back))
+            best.append(row)
+        j = max(range(len(best[-1])), key=lambda k: best[-1][k][0])
+        out = []
+        for i in range(len(cands) - 1, -1, -1):
+            out.append(cands[i][j][0])
+            j = best[i][j][1]
+        return out[::-1]
+
+    def completions(self, folded_prefix: str, typed: str, limit: int = 50) -> list[tuple[str, int]]:
+        """Exact syllables whose folded form starts with ``folded_prefix`` and
+        whose exact form starts with ``typed`` (what the user typed, lowercase):
+        ``"dan"`` offers ``đang``, ``dân``, ``đảng``…; ``"đả"`` only ``đảng``, ``đảm``…"""
+        out = []
+        i = bisect_left(self._folded_keys, folded_prefix)
+        while i < len(self._folded_keys) and self._folded_keys[i].startswith(folded_prefix):
+            for form, df in self.syllables[self._folded_keys[i]]:
+                if form.startswith(typed) or typed == folded_prefix:
+                    out.append((form, df))
+            i += 1
+        out.sort(key=lambda kv: (-kv[1], kv[0]))
+        return out[:limit]
+
+    def followers(self, exact: str) -> list[tuple[str, int]]:
+        """Second syllables of the two-syllable words starting with ``exact``."""
+        return self._words_after.get(exact, [])
+
+
+def model_of(reader) -> AccentModel:
+    """The accent model of an open index, from its segments' lexicon files."""
+    terms: list[tuple[str, int]] = []
+    for leaf, _ in reader.leaf_readers():
+        terms.extend(sidecar.read_lexicon(leaf))
+    return AccentModel.from_lexicon(terms)
+
+
+class ModelKeeper:
+    """The accent model of whatever generation an engine has open.
+
+    Built from the whole exact lexicon: seconds at 100k articles. So the first
+    one is built when asked for, but after a reopen the previous model keeps
+    answering while the new one is built in a background thread: a vocabulary
+    changes little between two commits, and a search right after an update
+    must not wait for it.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._model: AccentModel | None = None
+        self._for = -1            # the opening (a counter of the engine's) the model is of
+        self._building = -1
+
+    def get(self, opening: int, reader, generation: Path) -> AccentModel:
+        """The model for ``opening`` of ``generation`` (``reader``: its open reader)."""
+        with self._lock:
+            if self._model is None:
+                self._model, self._for = model_of(reader), opening
+            elif self._for != opening and self._building != opening:
+                self._building = opening
+                threading.Thread(target=self._rebuild, args=(opening, generation),
+                                 name="vnsearch-accents", daemon=True).start()
+            return self._model
+
+    def _rebuild(self, opening: int, generation: Path) -> None:
+        try:
+            ix = whoosh_index.open_dir(str(generation))
+            with ix.reader() as reader:
+                model = model_of(reader)
+        except Exception:        # the generation was pruned meanwhile: a later search retries
+            model = None
+        with self._lock:
+            if model is not None and opening > self._for:
+                self._model, self._for = model, opening
+            self._building = -1

@@ -1,0 +1,214 @@
+"""An open index: search, article pages, completions, statistics.
+
+The engine parses a query (:mod:`~indexer.search.query`), ranks it with the
+one executor (:mod:`~indexer.search.executor`, BM25F with the engine's
+:class:`~indexer.search.settings.RankingSettings`) and marks the hits of the
+requested page (:mod:`~indexer.search.highlight`).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from indexer.index import generations, schema
+from indexer.index.postings import PostingsReader
+from indexer.search import results
+from indexer.search.accents import AccentModel, ModelKeeper
+from indexer.search.executor import Executor
+from indexer.search.highlight import HighlightGroup, Occurrences, mark, match_spans, snippet
+from indexer.search.query import Query, QueryError, compile_query, parse
+from indexer.search.settings import DEFAULT, RankingSettings
+from indexer.search.suggest import MAX_SUGGEST_CHARS, completions
+
+MAX_HITS_PER_PAGE = 100
+
+__all__ = ["MAX_HITS_PER_PAGE", "MAX_SUGGEST_CHARS", "SearchEngine"]
+
+
+class SearchEngine:
+    """One open index; cheap to keep for a process's lifetime.
+
+    ``refresh()`` reopens only when the index changed: an incremental commit
+    (Whoosh's ``up_to_date``) or a full rebuild's swap of ``CURRENT`` (compared
+    by directory, since a new generation may carry the same commit number).
+    Raises :class:`~indexer.index.generations.IndexNotFound` without an index
+    and :class:`~indexer.index.generations.IndexFormatError` for an index of
+    another format.
+    """
+
+    def __init__(self, index_dir: Path | str, settings: RankingSettings = DEFAULT) -> None:
+        self.index_dir = Path(index_dir)
+        self.settings = settings
+        self._lock = threading.RLock()
+        self._searcher = None
+        self._generation: Path | None = None
+        self._opened = 0                 # counts openings: what an accent model was built for
+        self._accents = ModelKeeper()
+        self._open()
+
+    # -- lifecycle ---------------------------------------------------------
+    def _open(self) -> None:
+        gen = generations.current_generation(self.index_dir)
+        searcher = generations.whoosh_index.open_dir(str(gen)).searcher()
+        try:
+            postings = PostingsReader(searcher)
+        except BaseException:
+            searcher.close()
+            raise
+        old = self._searcher
+        self._searcher, self._postings = searcher, postings
+        self._executor = Executor(postings, self.settings)
+        self._generation = gen
+        self._opened += 1
+        if old is not None:
+            old.close()
+
+    def refresh(self) -> bool:
+        """Pick up a newer index if there is one; True if it did."""
+        with self._lock:
+            gen = generations.current_generation(self.index_dir)
+            if gen != self._generation or not self._searcher.up_to_date():
+                # Not Searcher.refresh(): it reuses segment readers and misses
+                # deletions committed into an old segment (a re-indexed file
+                # would show twice).
+                self._open()
+                return True
+            return False
+
+    def close(self) -> None:
+        with self._lock:
+            if self._searcher is not None:
+                self._searcher.close()
+                self._searcher = None
+
+    def __enter__(self) -> "SearchEngine":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @property
+    def generation(self) -> str:
+        return self._generation.name if self._generation else ""
+
+    # -- search ------------------------------------------------------------
+    def compile(self, q: str) -> Query:
+        """The query model of ``q`` (raises QueryError for an empty or over-long query)."""
+        with self._lock:
+            return compile_query(parse(q), self.settings, self._restore)
+
+    def search(self, q: str, page: int = 1, hits_per_page: int = 10) -> dict:
+        """Ranked, highlighted hits of ``q``: the JSON object of the CLI and API.
+
+        Raises QueryError for an empty or over-long query and for a page or
+        page size out of range.
+        """
+        started = time.perf_counter()
+        if not isinstance(page, int) or page < 1:
+            raise QueryError("invalid_page", "page must be an integer ≥ 1.")
+        if not isinstance(hits_per_page, int) or not 1 <= hits_per_page <= MAX_HITS_PER_PAGE:
+            raise QueryError("invalid_hits_per_page",
+                             f"hitsPerPage must be an integer from 1 to {MAX_HITS_PER_PAGE}.")
+        clauses = parse(q)
+        with self._lock:
+            query = compile_query(clauses, self.settings, self._restore)
+            docnums, scores, total = self._executor.rank(query, page * hits_per_page)
+            first = (page - 1) * hits_per_page
+            window = list(zip(docnums[first:].tolist(), scores[first:].tolist()))
+            groups = list(query.groups) if query.tiered else self._informative(query.groups)
+            occurrences = Occurrences(self._postings, [d for d, _ in window])
+            hits = [self._hit(docnum, score, groups, occurrences) for docnum, score in window]
+        return results.answer(q, hits, total, page, hits_per_page,
+                              (time.perf_counter() - started) * 1000, query.suggestion)
+
+    def count(self, q: str) -> int:
+        """The exact number of documents matching ``q``: every phrase candidate
+        checked (``search`` estimates past the ones it needs for its page)."""
+        with self._lock:
+            return self._executor.rank(self.compile(q), 1, exact_total=True)[2]
+
+    def _informative(self, groups) -> list[HighlightGroup]:
+        """The groups of a free-text query without its near-ubiquitous
+        syllables (``các``, ``và``, ``ở``…, in more than ``highlight_max_share``
+        of the documents): marking them everywhere is clutter, and reading their
+        offsets is most of a long query's snippet cost. Keeps the rarest
+        syllable if every one is that common."""
+        df = {t.folded: self._executor.document_frequency(t.folded) for g in groups for t in g.terms}
+        if not df:
+            return list(groups)
+        limit = max(self.settings.highlight_max_share * max(self._postings.doc_count_all, 1), min(df.values()))
+        kept = [HighlightGroup(tuple(t for t in g.terms if df[t.folded] <= limit), g.phrase, g.exact_preferred)
+                for g in groups]
+        return [g for g in kept if g.terms]
+
+    def _marked(self, docnum: int, stored: dict, groups, occurrences: Occurrences) -> tuple[str, list, str, list]:
+        title, body = stored.get(schema.TITLE, ""), stored.get(schema.BODY, "")
+        return (title, match_spans(occurrences, schema.TITLE_FOLDED, docnum, title, groups),
+                body, match_spans(occurrences, schema.BODY_FOLDED, docnum, body, groups))
+
+    def _hit(self, docnum: int, score: float, groups, occurrences: Occurrences) -> dict:
+        stored = self._searcher.stored_fields(docnum)
+        title, title_spans, body, body_spans = self._marked(docnum, stored, groups, occurrences)
+        return results.hit(stored, score, mark(title, title_spans), snippet(body, body_spans))
+
+    # -- did you mean, completions -----------------------------------------
+    def _restore(self, folded: list[str]) -> list[str]:
+        return self.accent_model().restore(folded)
+
+    def accent_model(self) -> AccentModel:
+        """The accent model of the open index (see :class:`~indexer.search.accents.ModelKeeper`)."""
+        with self._lock:
+            return self._accents.get(self._opened, self._searcher.reader(), self._generation)
+
+    def suggest(self, prefix: str, limit: int = 8) -> list[str]:
+        """Completions of a partly typed query, diacritic-insensitive, shown
+        with accents: ``"dang v"`` → ``["đảng viên", …]``."""
+        if not prefix or not prefix.strip() or len(prefix) > MAX_SUGGEST_CHARS:
+            return []
+        terms = [t for c in parse(prefix) if not c.clause.negated for t in c.syllables]
+        if not terms:
+            return []
+        return completions(self.accent_model(), terms, prefix[-1].isspace(), limit)
+
+    # -- articles ----------------------------------------------------------
+    def _stored(self, doc_id: str) -> tuple[int, dict] | None:
+        docnum = self._searcher.document_number(**{schema.ID_FIELD: doc_id})
+        return None if docnum is None else (docnum, self._searcher.stored_fields(docnum))
+
+    def get_article(self, doc_id: str) -> dict | None:
+        """The stored article, or None for an unknown id."""
+        with self._lock:
+            found = self._stored(doc_id)
+        return None if found is None else results.article(found[1])
+
+    def highlight_article(self, doc_id: str, q: str | None) -> dict | None:
+        """The whole article as escaped HTML, the query's matches marked."""
+        with self._lock:
+            found = self._stored(doc_id)
+            if found is None:
+                return None
+            docnum, stored = found
+            groups: list[HighlightGroup] = []
+            if q and q.strip():
+                try:
+                    groups = list(self.compile(q).groups)
+                except QueryError:
+                    groups = []
+            occurrences = Occurrences(self._postings, [docnum])
+            title, title_spans, body, body_spans = self._marked(docnum, stored, groups, occurrences)
+        return {"title": mark(title, title_spans), "body": mark(body, body_spans)}
+
+    def stats(self) -> dict:
+        with self._lock:
+            reader = self._searcher.reader()
+            return {
+                "indexDir": str(self.index_dir),
+                "generation": self.generation,
+                "documents": self._searcher.doc_count(),
+                "deletedPending": self._searcher.doc_count_all() - self._searcher.doc_count(),
+                "segments": len(reader.leaf_readers()),
+                "syllableTerms": sum(1 for _ in reader.lexicon(schema.BODY_EXACT)),
+                "sizeBytes": sum(p.stat().st_size for p in self._generation.iterdir() if p.is_file()),
+            }

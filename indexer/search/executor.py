@@ -1,0 +1,176 @@
+"""The one executor: a compiled :class:`~indexer.search.query.Query` ranked
+with array arithmetic over the postings.
+
+Every shape runs here: keywords, pyvi words, required phrases, excluded
+words and phrases. Each term is one pass over its posting lists (title and
+body, see :mod:`indexer.search.scoring`):
+
+* a keyword adds its folded form's BM25F and, weighted, its exact form's;
+  a document's tier is whether it matches every keyword (folded);
+* a phrase's syllables score as keywords do, and its documents must hold it
+  (:mod:`indexer.search.phrases`): candidates holding every syllable are
+  checked for adjacency lazily, best first, in rounds growing ×4, until the
+  page is full;
+* an excluded word removes its documents; an excluded phrase the documents
+  that hold it, checked the same lazy way.
+
+Order: tier first when the query is tiered, then score, then document
+number. The total counts the checked candidates that pass and estimates the
+share of the unchecked ones from an evenly spread sample of them (not from
+the best-scored ones, which hold a phrase far more often than the rest).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from indexer.index import schema
+from indexer.index.postings import PostingsReader
+from indexer.search import phrases, scoring
+from indexer.search.phrases import PhraseChecker
+from indexer.search.query import Query, Term
+from indexer.search.settings import RankingSettings
+
+VERIFY_FIRST, VERIFY_MAX = 32, 4096   # candidates verified per round: small first, growing ×4
+SAMPLE_EVERY = 1024                   # the total's sample: this many evenly spaced unchecked candidates
+
+
+class Executor:
+    """Ranks queries over one searcher's postings (valid as long as they are)."""
+
+    def __init__(self, reader: PostingsReader, settings: RankingSettings) -> None:
+        self.reader = reader
+        self.settings = settings
+        self.n = reader.doc_count_all
+        self.live_docs = max(reader.live_docs, 1)
+        self.checker = PhraseChecker(reader)
+        self._norms: dict[str, np.ndarray] = {}
+        self._field_weights = {schema.TITLE: settings.title_weight, schema.BODY: settings.body_weight}
+        self._field_b = {schema.TITLE: settings.title_b, schema.BODY: settings.body_b}
+
+    # -- scoring -----------------------------------------------------------
+    def _norm(self, text_field: str) -> np.ndarray:
+        """``B_f`` of every document (lengths of the folded field: both forms
+        of a field hold the same tokens)."""
+        if text_field not in self._norms:
+            field = schema.indexed(text_field, schema.FOLDED)
+            self._norms[text_field] = scoring.length_norm(
+                self.reader.field_lengths(field), self.reader.average_length(field), self._field_b[text_field])
+        return self._norms[text_field]
+
+    def term_scores(self, text: str, form: str) -> tuple[np.ndarray, np.ndarray]:
+        """(documents holding the term in any field, sorted; their BM25F scores)."""
+        lists = [(f, self.reader.postings(schema.indexed(f, form), text)) for f in schema.TEXT_FIELDS]
+        lists = [(f, p) for f, p in lists if len(p)]
+        if not lists:
+            return np.zeros(0, np.int32), np.zeros(0, np.float64)
+        docs = lists[0][1].docnums if len(lists) == 1 else np.union1d(*(p.docnums for _, p in lists))
+        pseudo_tf = np.zeros(len(docs), dtype=np.float64)
+        for field, p in lists:
+            at = np.searchsorted(docs, p.docnums)
+            pseudo_tf[at] += scoring.pseudo_frequency(p.weights.astype(np.float64), self._norm(field)[p.docnums],
+                                                      self._field_weights[field])
+        term_idf = scoring.idf(len(docs), self.live_docs)
+        return docs, scoring.bm25f(pseudo_tf, term_idf, self.settings.k1)
+
+    def _add(self, scores: np.ndarray, text: str, form: str, weight: float) -> np.ndarray:
+        docs, term = self.term_scores(text, form)
+        if weight and len(docs):
+            scores[docs] += weight * term
+        return docs
+
+    def _add_syllable(self, scores: np.ndarray, term: Term, exact_weight: float) -> np.ndarray:
+        """A syllable's folded and, weighted, exact score; returns its (folded) documents."""
+        docs = self._add(scores, term.folded, schema.FOLDED, 1.0)
+        if exact_weight:
+            self._add(scores, term.exact, schema.EXACT, exact_weight)
+        return docs
+
+    # -- ranking -----------------------------------------------------------
+    def rank(self, query: Query, limit: int, exact_total: bool = False) -> tuple[np.ndarray, np.ndarray, int]:
+        """The best ``limit`` (document numbers, scores) and the number of
+        matches: estimated past the checked phrase candidates unless ``exact_total``."""
+        if query.empty or limit < 1:
+            return np.zeros(0, np.int32), np.zeros(0), 0
+        scores = np.zeros(self.n, dtype=np.float64)
+        matched = np.zeros(self.n, dtype=np.int16)
+        for term in query.keywords:
+            matched[self._add_syllable(scores, term, query.exact_weight)] += 1
+        candidate = matched > 0 if query.keywords else self.reader.live_mask().copy()
+        for phrase in query.phrases:
+            for term in phrase.terms:
+                self._add_syllable(scores, term, query.exact_weight)
+            candidate &= self.checker.holders(phrases.of_phrase(phrase))
+        word_form = schema.EXACT if query.exact_weight else schema.FOLDED
+        for word in query.words:
+            self._add(scores, word.exact if query.exact_weight else word.folded, word_form,
+                      self.settings.word_weight)
+        suspects = np.zeros(self.n, dtype=bool)      # may hold an excluded phrase: checked lazily
+        for exclusion in query.exclusions:
+            alternatives = phrases.of_exclusion(exclusion)
+            if len(exclusion.terms) == 1:
+                candidate &= ~self.checker.holders(alternatives)
+            else:
+                suspects |= self.checker.holders(alternatives)
+        candidates = np.flatnonzero(candidate)
+        if not len(candidates):
+            return candidates.astype(np.int32), np.zeros(0), 0
+        key = scores[candidates]
+        if query.tiered and query.keywords:
+            key = key + (matched[candidates] == len(query.keywords)) * (float(key.max()) + 1.0)
+        if query.phrases or suspects[candidates].any():
+            return self._verified_top(query, candidates, key, scores, suspects,
+                                      len(key) if exact_total else limit, limit)
+        order = _top(key, limit)
+        return candidates[order].astype(np.int32), scores[candidates[order]], len(candidates)
+
+    def _passes(self, query: Query, docnums: np.ndarray, suspects: np.ndarray) -> np.ndarray:
+        """Which of ``docnums`` hold every required phrase and no excluded one."""
+        ok = np.ones(len(docnums), dtype=bool)
+        for phrase in query.phrases:
+            ok &= self.checker.adjacent(phrases.of_phrase(phrase), docnums)
+        suspect = np.flatnonzero(ok & suspects[docnums])
+        if len(suspect):
+            for exclusion in query.exclusions:
+                if len(exclusion.terms) > 1:
+                    ok[suspect] &= ~self.checker.adjacent(phrases.of_exclusion(exclusion), docnums[suspect])
+        return ok
+
+    def _verified_top(self, query, candidates, key, scores, suspects, limit, wanted=None):
+        wanted = limit if wanted is None else wanted
+        order = _top(key, len(key))
+        kept: list[int] = []
+        checked, size = 0, max(VERIFY_FIRST, 2 * limit)
+        while checked < len(order) and len(kept) < limit:
+            # A common phrase fills the page from its first few candidates;
+            # a rare one needs them all, read in ever larger rounds.
+            batch = candidates[order[checked:checked + size]]
+            size = min(size * 4, VERIFY_MAX)
+            kept.extend(batch[self._passes(query, batch, suspects)].tolist())
+            checked += len(batch)
+        rest = np.sort(candidates[order[checked:]])
+        total = len(kept) + self._estimated_passes(query, rest, suspects)
+        docnums = np.asarray(kept[:wanted], dtype=np.int32)
+        return docnums, scores[docnums], total
+
+    def _estimated_passes(self, query: Query, docnums: np.ndarray, suspects: np.ndarray) -> int:
+        """How many of ``docnums`` (sorted) pass: exact up to SAMPLE_EVERY of
+        them, beyond that extrapolated from an evenly spaced sample (deterministic)."""
+        if not len(docnums):
+            return 0
+        if len(docnums) <= SAMPLE_EVERY:
+            sample = docnums
+        else:
+            sample = docnums[np.linspace(0, len(docnums) - 1, SAMPLE_EVERY).astype(np.int64)]
+        passed = int(self._passes(query, sample, suspects).sum())
+        return round(passed * len(docnums) / len(sample))
+
+    def document_frequency(self, folded: str) -> int:
+        """Live documents holding a folded syllable in the body."""
+        return len(self.reader.postings(schema.BODY_FOLDED, folded))
+
+
+def _top(key: np.ndarray, limit: int) -> np.ndarray:
+    """Indexes of the ``limit`` largest keys, best first (ties: lower index)."""
+    top = np.argpartition(-key, limit - 1)[:limit] if len(key) > limit else np.arange(len(key))
+    return top[np.lexsort((top, -key[top]))]

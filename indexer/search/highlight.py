@@ -1,0 +1,156 @@
+"""Snippets from stored character offsets ("pinpoint" highlighting).
+
+The folded fields store, for every posting, ``(position, startchar, endchar)``
+into the ORIGINAL stored text, so a hit's matches are found without
+re-tokenizing it, and the marks fall on the text exactly as written (accents,
+NFD and all) even for a plain query.
+
+Output contract: HTML where every character of the source text is escaped and
+each matched syllable is wrapped in ``<mark>…</mark>``; nothing else is markup.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Iterable, Sequence
+
+from indexer.analysis import exact_form, normalize
+from indexer.index.postings import PostingsReader
+from indexer.search.query import HighlightGroup, Term
+
+FRAGMENT_CHARS = 220
+CONTEXT_BEFORE = 60
+ELLIPSIS = "…"
+
+Occurrence = tuple[int, int, int]   # (position, startchar, endchar)
+
+
+class Occurrences:
+    """Where terms occur in a set of documents: ``(position, startchar,
+    endchar)`` per occurrence, each term's read once for all the documents
+    (one block read per block that holds one of them)."""
+
+    def __init__(self, postings: PostingsReader, docnums: Iterable[int]) -> None:
+        self.postings = postings
+        self.docnums = sorted(set(docnums))
+        self._by_term: dict[tuple[str, str], dict[int, list[Occurrence]]] = {}
+
+    def get(self, field: str, term: str, docnum: int) -> list[Occurrence]:
+        key = (field, term)
+        if key not in self._by_term:
+            self._by_term[key] = {d: list(v) for d, v in
+                                  self.postings.values(field, term, self.docnums, "characters").items()}
+        return self._by_term[key].get(docnum, [])
+
+
+def _is_exact(text: str, occ: Occurrence, term: Term) -> bool:
+    return exact_form(normalize(text[occ[1]:occ[2]]).text) == term.exact
+
+
+def _prefer_exact(text: str, occs: list[Occurrence], term: Term) -> list[Occurrence]:
+    exact = [o for o in occs if _is_exact(text, o, term)]
+    return exact or occs
+
+
+def match_spans(occurrences: Occurrences, field: str, docnum: int, text: str,
+                groups: Iterable[HighlightGroup]) -> list[tuple[int, int]]:
+    """Character spans in ``text`` (the stored original) to mark."""
+    spans: set[tuple[int, int]] = set()
+    for group in groups:
+        per_term = []
+        for term in group.terms:
+            occs = occurrences.get(field, term.folded, docnum)
+            if group.exact_preferred and term.accented:
+                occs = _prefer_exact(text, occs, term)
+            per_term.append(occs)
+        if group.phrase and len(per_term) > 1:
+            spans.update(_phrase_spans(per_term))
+        else:
+            spans.update((s, e) for occs in per_term for _, s, e in occs)
+    return sorted(spans)
+
+
+def _phrase_spans(per_term: Sequence[list[Occurrence]]) -> list[tuple[int, int]]:
+    by_pos = [{pos: (s, e) for pos, s, e in occs} for occs in per_term]
+    out = []
+    for start in by_pos[0]:
+        if all(start + k in by_pos[k] for k in range(1, len(by_pos))):
+            out.extend(by_pos[k][start + k] for k in range(len(by_pos)))
+    return out
+
+
+def mark(text: str, spans: Sequence[tuple[int, int]], start: int = 0, end: int | None = None) -> str:
+    """Escape ``text[start:end]`` and wrap the spans inside it in ``<mark>``."""
+    end = len(text) if end is None else end
+    out, cursor = [], start
+    for s, e in spans:
+        if s < cursor or e > end:
+            continue
+        out.append(escape(text[cursor:s]))
+        out.append("<mark>" + escape(text[s:e]) + "</mark>")
+        cursor = e
+    out.append(escape(text[cursor:end]))
+    return "".join(out)
+
+
+def _snap_left(text: str, i: int, limit: int) -> int:
+    """A fragment start at or after ``i`` (and at most ``limit``): just after a
+    line or sentence break if there is one in between, else after a space."""
+    i = max(0, i)
+    if i == 0:
+        return 0
+    for sep in ("\n", ". "):
+        cut = text.rfind(sep, i, limit)
+        if cut != -1:
+            return cut + len(sep)
+    space = text.find(" ", i, limit)
+    return space + 1 if space != -1 else i
+
+
+def _snap_right(text: str, i: int, floor: int) -> int:
+    """A fragment end at or before ``i`` (and at least ``floor``): at a line
+    break if there is one in between, else at a space."""
+    if i >= len(text):
+        return len(text)
+    cut = text.find("\n", floor, i)
+    if cut != -1:
+        return cut
+    space = text.rfind(" ", floor, i)
+    return space if space != -1 else i
+
+
+def _windows(text: str, spans: Sequence[tuple[int, int]]) -> list[tuple[int, int, int]]:
+    """Candidate fragments (score, start, end): one starting near each span,
+    scored by the distinct matched words it shows, then by its matches."""
+    out = []
+    for i, (s, e) in enumerate(spans):
+        start = _snap_left(text, s - CONTEXT_BEFORE, s)
+        end = _snap_right(text, start + FRAGMENT_CHARS, e)
+        inside = [(a, b) for a, b in spans[i:] if b <= end]
+        distinct = {text[a:b].lower() for a, b in inside}
+        out.append((len(distinct) * 100 + len(inside), start, end))
+    return out
+
+
+def _squeeze(fragment: str) -> str:
+    """Line breaks and runs of spaces become one space (a snippet is one line)."""
+    return " ".join(fragment.split())
+
+
+def snippet(text: str, spans: Sequence[tuple[int, int]], fragments: int = 2) -> str:
+    """Up to ``fragments`` best non-overlapping fragments, in text order, joined by ``…``."""
+    if not text:
+        return ""
+    if not spans:
+        end = _snap_right(text, FRAGMENT_CHARS, 1)
+        return _squeeze(mark(text, [], 0, end)) + (ELLIPSIS if end < len(text) else "")
+    chosen: list[tuple[int, int]] = []
+    for _, start, end in sorted(_windows(text, spans), key=lambda w: (-w[0], w[1])):
+        if all(end <= a or start >= b for a, b in chosen):
+            chosen.append((start, end))
+            if len(chosen) == fragments:
+                break
+    chosen.sort()
+    inner = f" {ELLIPSIS} ".join(_squeeze(mark(text, spans, start, end)) for start, end in chosen)
+    return ((ELLIPSIS if chosen[0][0] > 0 else "") + inner
+            + (ELLIPSIS if chosen[-1][1] < len(text) else ""))
