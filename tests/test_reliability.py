@@ -198,7 +198,7 @@ def test_retired_generations_are_kept_while_readable_and_unpublished_ones_remove
         build(index, [corpus.dir], full=True)
     assert len(gens()) == 4                       # retired seconds ago: a searcher may still read them
     orphan = generations.new_generation(index)          # a killed build's
-    monkeypatch.setattr(store, "RETIRED_GRACE_SECONDS", 0.0)
+    monkeypatch.setattr(generations, "RETIRED_GRACE_SECONDS", 0.0)
     current = generations.current_generation(index).name
     previous = max((p for p in index.glob(f"{generations.GEN_PREFIX}*") if generations.is_retired(p)),
                    key=lambda p: (p / generations.RETIRED).stat().st_mtime).name

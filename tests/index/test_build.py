@@ -356,3 +356,44 @@ def test_the_workers_fast_term_path_matches_whoosh(text):
         for name in ("body_x", "body_f"):
             assert list(fast[name].index(body)) == list(schema[name].index(body))
     assert fast["id"] is schema["id"]
+
+
+@pytest.mark.parametrize("written", [None, "vnsearch-index 1\n", "garbage"])
+def test_an_index_of_another_format_is_refused_until_rebuilt_in_full(corpus, index_dir, written):
+    from indexer import IndexFormatError
+    build(index_dir, [corpus])
+    gen = generations.current_generation(index_dir)
+    fmt = gen / generations.FORMAT_FILE
+    assert fmt.read_text() == f"vnsearch-index {generations.FORMAT_VERSION}\n"
+    if written is None:
+        fmt.unlink()
+    else:
+        fmt.write_text(written)
+    with pytest.raises(IndexFormatError, match=r"rebuild with `vnsearch index --full`"):
+        SearchEngine(index_dir)
+    with pytest.raises(IndexFormatError):
+        build(index_dir, [corpus])                      # incremental: refused, nothing written
+    assert os.readlink(index_dir / generations.CURRENT) == gen.name
+    report = build(index_dir, [corpus], full=True)
+    assert report.full and report.generation != gen.name
+    with SearchEngine(index_dir) as engine:
+        assert engine.search("dang uy")["totalHits"] > 0
+
+
+def test_the_cli_and_the_web_say_to_rebuild_an_index_of_another_format(corpus, index_dir):
+    from click.testing import CliRunner
+    from webui import create_app
+    from webui.cli import main
+    build(index_dir, [corpus])
+    (generations.current_generation(index_dir) / generations.FORMAT_FILE).unlink()
+    result = CliRunner().invoke(main, ["--index-dir", str(index_dir), "search", "dang uy"])
+    assert result.exit_code == 1 and "rebuild with `vnsearch index --full`" in result.output
+    result = CliRunner().invoke(main, ["--index-dir", str(index_dir), "index", str(corpus)])
+    assert result.exit_code == 1 and "vnsearch index --full" in result.output
+    client = create_app({"INDEX_DIR": str(index_dir), "TESTING": True}).test_client()
+    response = client.get("/api/search?q=dang")
+    assert response.status_code == 503
+    assert response.get_json()["error"]["code"] == "index_format"
+    assert "vnsearch index --full" in response.get_json()["error"]["message"]
+    page = client.get("/?q=dang")
+    assert page.status_code == 503 and "vnsearch index --full" in page.get_data(as_text=True)

