@@ -1,4 +1,4 @@
-"""Throughput of indexer.segment vs pyvi's ViTokenizer.tokenize, same text, same run.
+"""Throughput of indexer.analysis.segment vs pyvi's ViTokenizer.tokenize, same text, same run.
 
     python bench/segment_speed.py                 # 2000 vietnews articles + one long document
     python bench/segment_speed.py --limit 500
@@ -56,7 +56,7 @@ def main(argv=None) -> int:
         t0 = time.perf_counter()
         from pyvi import ViTokenizer
         t_pyvi = time.perf_counter() - t0
-    print(f"import: indexer.segment {t_ours * 1000:.0f} ms, pyvi.ViTokenizer {t_pyvi * 1000:.0f} ms")
+    print(f"import: indexer.analysis.segment {t_ours * 1000:.0f} ms, pyvi.ViTokenizer {t_pyvi * 1000:.0f} ms")
 
     texts = load_articles(args.path, args.limit)
     nchars = sum(map(len, texts))

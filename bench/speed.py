@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Speed benchmark of vnsearch (issue 5): build, segmentation, queries, serving, incremental add.
+"""Speed benchmark of vnsearch: build, segmentation, queries, serving, incremental add.
 
 Usage (from the repository root)::
 
@@ -23,7 +23,7 @@ engine does at the time of the run:
   SQLite FTS5 (``tokenize='unicode61 remove_diacritics 2'``, columns
   ``title, body``, then ``'optimize'``), loads the same files in a subprocess
   of its own, in the same run.
-* **segment** -- chars/s of ``indexer.segment`` (``segment`` +
+* **segment** -- chars/s of ``indexer.analysis.segment`` (``segment`` +
   ``to_pyvi_string``) against ``pyvi.ViTokenizer.tokenize`` on the same
   articles, interleaved, every output compared; then one long document at
   1/4, 1/2 and all of ``--long-chars`` (linear time shows as constant chars/s).
@@ -46,7 +46,7 @@ engine does at the time of the run:
   another connection beside it.  The article is removed again afterwards.
 
 Output: one table per section on stdout, each followed by its JSON lines
-(``{"section", "system", "docs", ...}``), then the issue's targets with the
+(``{"section", "system", "docs", ...}``), then the targets with the
 ratio to FTS5; ``--json-out FILE`` appends the JSON lines to FILE.  Progress
 goes to stderr.  The work directory (temp, outside the repository) is removed
 unless ``--keep``.
@@ -93,7 +93,7 @@ DEFAULT_DATA = REPO.parent / "shared" / "data" / "vietnews" / "articles.jsonl.gz
 SECTIONS = ("segment", "build", "queries", "serve", "incremental")
 DEFAULT_LIMITS = (10_000, None)   # --limit: the 10k subset and the whole corpus
 FTS5_TOKENIZE = "unicode61 remove_diacritics 2"
-TITLE_WEIGHT = 2.0                # FTS5 bm25() column weight, as vnsearch's TITLE_BOOST
+TITLE_WEIGHT = 1.0                # FTS5 bm25() column weight of the title, as vnsearch's title_weight
 HITS = 10
 MIX_SAMPLE_DOCS = 10_000          # the query mix is drawn from at most this many (first) articles
 PROFILE_QUERIES = 20              # --profile: queries of the slowest shape run under cProfile
@@ -1198,7 +1198,7 @@ INCREMENTAL_HEAD = ["docs", "system", "path", "write s", "index s", "refresh s",
 
 
 # ---------------------------------------------------------------------------
-# Targets (issue 5)
+# Targets
 # ---------------------------------------------------------------------------
 
 FULL_CORPUS_DOCS = 100_000        # the targets are stated "at 100k docs"
@@ -1206,7 +1206,7 @@ FULL_CORPUS_ARTICLES = 102_045    # vietnews: what a full build indexes
 
 
 def targets(records: Sequence[dict]) -> list[dict]:
-    """Each target of the issue against the run's records, with the ratio to FTS5."""
+    """Each target against the run's records, with the ratio to FTS5."""
     out = []
 
     def add(name, value, ok, docs, vs_fts5=None, note=""):
@@ -1368,7 +1368,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if "segment" in sections:
             log(f"segment: {args.segment_articles} articles, long document {args.long_chars:,} chars")
             recs = segment_bench(args.data, args.segment_articles, args.long_chars)
-            rep.section("Segmentation: indexer.segment vs pyvi.ViTokenizer.tokenize", SEGMENT_HEAD,
+            rep.section("Segmentation: indexer.analysis.segment vs pyvi.ViTokenizer.tokenize", SEGMENT_HEAD,
                         segment_rows(recs), recs, left=(0, 1))
 
         if not set(sections) & {"build", "queries", "serve", "incremental"}:
@@ -1486,7 +1486,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         t_recs = targets(rep.records)
         if t_recs:
-            rep.section("Targets (issue 5)", TARGET_HEAD, target_rows(t_recs), t_recs, left=(0, 1, 2, 4, 6))
+            rep.section("Targets", TARGET_HEAD, target_rows(t_recs), t_recs, left=(0, 1, 2, 4, 6))
         rep.emit({"section": "end", "system": "host", "docs": None, "loadavg": list(os.getloadavg()),
                   "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
         if args.keep:
