@@ -39,7 +39,7 @@ test: install-test
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 bench-relevance: install
-	$(PY) bench/relevance.py ../shared/data/xquad_vi ../shared/data/xquad_r_vi_sentences ../shared/data/vietnews_title_dev
+	$(PY) bench/relevance.py ../shared/data/xquad_vi ../shared/data/xquad_r_vi_sentences ../shared/data/xquad_vi_titled ../shared/data/vietnews_title_dev
 
 bench-speed: install
 	$(PY) bench/speed.py
