@@ -101,10 +101,11 @@ class Executor:
             for term in phrase.terms:
                 self._add_syllable(scores, term, query.exact_weight)
             candidate &= self.checker.holders(phrases.of_phrase(phrase))
-        word_form = schema.EXACT if query.exact_weight else schema.FOLDED
+        # Words as typed: a plain query's restored accents are a guess, and a
+        # wrong one would lose the word; its folded form matches whatever the accents.
+        word_form = schema.EXACT if query.accented else schema.FOLDED
         for word in query.words:
-            self._add(scores, word.exact if query.exact_weight else word.folded, word_form,
-                      self.settings.word_weight)
+            self._add(scores, word.exact if query.accented else word.folded, word_form, self.settings.word_weight)
         suspects = np.zeros(self.n, dtype=bool)      # may hold an excluded phrase: checked lazily
         for exclusion in query.exclusions:
             alternatives = phrases.of_exclusion(exclusion)

@@ -172,6 +172,7 @@ class Query:
     phrases: tuple[Phrase, ...]         # required; their syllables are scored too
     exclusions: tuple[Exclusion, ...]
     exact_weight: float                 # of exact forms beside folded ones (0: folded only)
+    accented: bool                      # typed with accents: words are matched exact, else folded
     tiered: bool
     groups: tuple[HighlightGroup, ...]
     suggestion: str | None = None       # accents restored for a plain query ("did you mean")
@@ -225,5 +226,5 @@ def compile_query(clauses: list[AnalyzedClause], settings: RankingSettings,
             words.extend(c.words)
     exclusions = tuple(Exclusion(c.syllables, any(t.accented for t in c.syllables))
                        for c in clauses if c.clause.negated)
-    return Query(tuple(keywords), tuple(words), tuple(phrases), exclusions, exact_weight,
+    return Query(tuple(keywords), tuple(words), tuple(phrases), exclusions, exact_weight, accented,
                  not free_text, tuple(groups), suggestion)

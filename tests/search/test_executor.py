@@ -86,8 +86,8 @@ class Oracle:
                 if q.exact_weight:
                     score += q.exact_weight * self.bm25f(d, t.exact, "exact")
             for w in q.words:
-                form = "exact" if q.exact_weight else "folded"
-                score += self.settings.word_weight * self.bm25f(d, w.exact if q.exact_weight else w.folded, form)
+                form = "exact" if q.accented else "folded"
+                score += self.settings.word_weight * self.bm25f(d, w.exact if q.accented else w.folded, form)
             tier = bool(q.tiered and q.keywords and matched == len(q.keywords))
             out.append((not tier, -score, d, score))
         return [(d, score) for _, _, d, score in sorted(out)]
