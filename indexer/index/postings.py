@@ -121,14 +121,11 @@ class PostingsReader:
                 found[doc + offset] = value
         return found
 
-    def has_positions_file(self, fieldname: str) -> bool:
-        return fieldname in sidecar.POSITION_FIELDS
-
     def positions(self, fieldname: str, term: str, docnums: np.ndarray) -> dict[int, list[int]]:
         """The term's positions in each of ``docnums`` (sorted, global) that
         holds it: from the positions files for their fields, else from
         Whoosh's blocks."""
-        if not self.has_positions_file(fieldname):
+        if fieldname not in sidecar.POSITION_FIELDS:
             return {d: list(v) for d, v in self.values(fieldname, term, docnums, "positions").items()}
         tbytes = self._tbytes(fieldname, term)
         wanted = np.asarray(docnums, dtype=np.int64)

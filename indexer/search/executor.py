@@ -106,30 +106,33 @@ class Executor:
         word_form = schema.EXACT if query.accented else schema.FOLDED
         for word in query.words:
             self._add(scores, word.exact if query.accented else word.folded, word_form, self.settings.word_weight)
-        suspects = np.zeros(self.n, dtype=bool)      # may hold an excluded phrase: checked lazily
+        suspects = None      # may hold an excluded phrase: checked lazily
         for exclusion in query.exclusions:
             alternatives = phrases.of_exclusion(exclusion)
             if len(exclusion.terms) == 1:
                 candidate &= ~self.checker.holders(alternatives)
             else:
-                suspects |= self.checker.holders(alternatives)
+                held = self.checker.holders(alternatives)
+                suspects = held if suspects is None else suspects | held
         candidates = np.flatnonzero(candidate)
         if not len(candidates):
             return candidates.astype(np.int32), np.zeros(0), 0
         key = scores[candidates]
         if query.tiered and query.keywords:
             key = key + (matched[candidates] == len(query.keywords)) * (float(key.max()) + 1.0)
-        if query.phrases or suspects[candidates].any():
-            return self._verified_top(query, candidates, key, scores, suspects,
-                                      len(key) if exact_total else limit, limit)
+        if query.phrases or (suspects is not None and suspects[candidates].any()):
+            fill = len(key) if exact_total else limit
+            return self._verified_top(query, candidates, key, scores, suspects, fill, limit)
         order = _top(key, limit)
         return candidates[order].astype(np.int32), scores[candidates[order]], len(candidates)
 
-    def _passes(self, query: Query, docnums: np.ndarray, suspects: np.ndarray) -> np.ndarray:
+    def _passes(self, query: Query, docnums: np.ndarray, suspects: np.ndarray | None) -> np.ndarray:
         """Which of ``docnums`` hold every required phrase and no excluded one."""
         ok = np.ones(len(docnums), dtype=bool)
         for phrase in query.phrases:
             ok &= self.checker.adjacent(phrases.of_phrase(phrase), docnums)
+        if suspects is None:
+            return ok
         suspect = np.flatnonzero(ok & suspects[docnums])
         if len(suspect):
             for exclusion in query.exclusions:
@@ -137,12 +140,13 @@ class Executor:
                     ok[suspect] &= ~self.checker.adjacent(phrases.of_exclusion(exclusion), docnums[suspect])
         return ok
 
-    def _verified_top(self, query, candidates, key, scores, suspects, limit, wanted=None):
-        wanted = limit if wanted is None else wanted
+    def _verified_top(self, query, candidates, key, scores, suspects, fill: int, limit: int):
+        """Candidates checked best first until ``fill`` of them pass (or none is
+        left); the best ``limit`` that pass, and the total (the unchecked part estimated)."""
         order = _top(key, len(key))
         kept: list[int] = []
         checked, size = 0, max(VERIFY_FIRST, 2 * limit)
-        while checked < len(order) and len(kept) < limit:
+        while checked < len(order) and len(kept) < fill:
             # A common phrase fills the page from its first few candidates;
             # a rare one needs them all, read in ever larger rounds.
             batch = candidates[order[checked:checked + size]]
@@ -151,10 +155,10 @@ class Executor:
             checked += len(batch)
         rest = np.sort(candidates[order[checked:]])
         total = len(kept) + self._estimated_passes(query, rest, suspects)
-        docnums = np.asarray(kept[:wanted], dtype=np.int32)
+        docnums = np.asarray(kept[:limit], dtype=np.int32)
         return docnums, scores[docnums], total
 
-    def _estimated_passes(self, query: Query, docnums: np.ndarray, suspects: np.ndarray) -> int:
+    def _estimated_passes(self, query: Query, docnums: np.ndarray, suspects: np.ndarray | None) -> int:
         """How many of ``docnums`` (sorted) pass: exact up to SAMPLE_EVERY of
         them, beyond that extrapolated from an evenly spaced sample (deterministic)."""
         if not len(docnums):
