@@ -20,7 +20,7 @@ from typing import Callable, Iterable, Iterator
 
 from whoosh.writing import SegmentWriter
 
-from indexer.index import generations, parallel, sidecar, whoosh_internals
+from indexer.index import generations, parallel, whoosh_internals
 from indexer.index import schema
 from indexer.index.durable import write_text_atomically
 from indexer.ingest import Article, Problem, SourceFile, discover, read_articles
@@ -249,7 +249,6 @@ def _commit_new_generation(index_dir: Path, gen: Path,
             writer.cancel()
             raise
         whoosh_internals.commit_with_segments(writer, segments, optimize)
-        sidecar.write_missing(gen, workers=parallel.default_workers())
         generations.write_manifest(gen, manifest)
         generations.publish(index_dir, gen)
     except BaseException:

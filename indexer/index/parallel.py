@@ -147,21 +147,22 @@ _FORMS: dict[bool, dict[str, str]] = {False: {}, True: {}}     # token text -> t
 _FORMS_MAX = 500_000
 
 
-def _fast_index(field, folded: bool, value: str, **kwargs) -> Iterator[tuple[bytes, int, float, bytes]]:
-    """``field.index(value)`` for vnsearch's analyzers with a Positions or
-    Characters format: the same (term bytes, frequency, weight, encoded value)
-    tuples, built from the cached analysis without Whoosh's token stream (a
-    Token object through three generators per token, each term lowercased and
-    folded again at each occurrence)."""
+def _fast_index(field, folded: bool, value: str, **kwargs) -> Iterator[tuple[bytes, int, float, list[int]]]:
+    """``field.index(value)`` for vnsearch's analyzers: the same terms,
+    frequencies and weights, built from the cached analysis without Whoosh's
+    token stream (a Token object through three generators per token, each term
+    lowercased and folded again at each occurrence). Each posting's value is
+    its list of positions, which vnsearch's codec takes as it is
+    (:class:`indexer.index.codec.VnFieldWriter`): not encoded by Whoosh only to
+    be decoded by the codec."""
     analysis = analyze(value)
-    chars = type(field.format) is formats.Characters
     forms = _FORMS[folded]
     if len(forms) > _FORMS_MAX:
         forms.clear()
     words_at: dict[int, list] = {}
     for word in analysis.words:
         words_at.setdefault(word.first, []).append(word)
-    seen: dict[str, list] = {}
+    seen: dict[str, list[int]] = {}
     for i, syl in enumerate(analysis.syllables):
         for token in [syl, *words_at.get(i, ())] if i in words_at else (syl,):
             term = forms.get(token.text)
@@ -170,16 +171,14 @@ def _fast_index(field, folded: bool, value: str, **kwargs) -> Iterator[tuple[byt
                 if folded:
                     term = fold(term)
                 forms[token.text] = term
-            entry = (i, token.startchar, token.endchar) if chars else i
             occurrences = seen.get(term)
             if occurrences is None:
-                seen[term] = [entry]
+                seen[term] = [i]
             else:
-                occurrences.append(entry)
+                occurrences.append(i)
     boost = field.format.field_boost
-    encode = field.format.encode
     for term, occurrences in seen.items():
-        yield term.encode("utf-8"), len(occurrences), float(len(occurrences)) * boost, encode(occurrences)
+        yield term.encode("utf-8"), len(occurrences), float(len(occurrences)) * boost, occurrences
 
 
 def fast_schema(schema):

@@ -1,15 +1,13 @@
 """Every use of Whoosh's private API, in one place.
 
 vnsearch reads and writes through Whoosh's public extension points where
-there is one (a ``Codec`` subclass for segment ids, a ``FileStorage``
-subclass, ``SegmentReader``, ``Searcher``). What follows has none:
+there is one (a ``Codec`` subclass, :mod:`indexer.index.codec`, for the
+postings format; a ``FileStorage`` subclass, ``SegmentReader``,
+``Searcher``). What follows has none:
 
-* posting blocks decoded straight to numpy (``W3LeafMatcher``'s block
-  attributes) and a term's values read for chosen documents by seeking to
-  their block (``_goto``, ``_read_ids``, ``_read_values``);
 * a segment's deleted documents and its field-length column;
 * a generation's segment list, and a segment reader's folder and id;
-* new segments' ids (a ``W3Codec`` whose ``new_segment`` builds a ``W3Segment``);
+* new segments' ids (Whoosh's ``IDCHARS``);
 * committing segments written by other processes (``_merge_segments``,
   ``_commit_toc``, ``_finish``) and the workers' writer hooks (``pool``,
   ``_tempstorage``, ``_flush_segment``, ``_finalize_segment``).
@@ -23,13 +21,11 @@ no other module of vnsearch touches them.
 from __future__ import annotations
 
 import random
-from bisect import bisect_left
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3LeafMatcher, W3Segment, _lenfield
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.util import IDCHARS
 from whoosh.util.numeric import byte_to_length
 
@@ -37,99 +33,7 @@ WHOOSH_VERSION = (2, 7, 5)
 BYTE_TO_LENGTH = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
 
 
-@dataclass(frozen=True)
-class BlockTable:
-    """Where a term's posting blocks start in one segment, and the last
-    (segment-local) document number of each: a document's block is found by
-    bisection, without walking the blocks before it."""
-    max_ids: np.ndarray   # int64, increasing
-    offsets: np.ndarray   # int64, file offset of each block
-
-
 # --------------------------------------------------------------------------- reading a segment
-
-def has_term(reader, fieldname: str, tbytes: bytes) -> bool:
-    return (fieldname, tbytes) in reader._terms
-
-
-def _matcher(reader, fieldname: str, tbytes: bytes):
-    return reader._terms.matcher(fieldname, tbytes, reader.schema[fieldname].format)
-
-
-def leaf_arrays(reader, fieldname: str, tbytes: bytes, values: list | None = None
-                ) -> tuple[np.ndarray, np.ndarray, BlockTable | None] | None:
-    """A term's (segment-local ids, weights, block table) in one segment, or
-    None; with ``values`` (a list), its raw posting values are appended to it."""
-    if not has_term(reader, fieldname, tbytes):
-        return None
-    m = _matcher(reader, fieldname, tbytes)
-    if not isinstance(m, W3LeafMatcher):          # a single inlined posting (ListMatcher)
-        if values is not None:
-            values.extend(m._values if m._values is not None else [None] * len(m._ids))
-        return (np.asarray(m._ids, dtype=np.int32),
-                np.asarray(m._weights if m._weights is not None else [1.0] * len(m._ids), np.float32),
-                None)
-    ids, weights, max_ids, offsets = [], [], [], []
-    position = m._baseoffset
-    while True:
-        max_ids.append(m._maxid)
-        offsets.append(position)
-        if m._data is None:
-            m._read_data()
-        raw_ids, raw_weights = m._data[0], m._data[1]
-        block = np.cumsum(np.frombuffer(raw_ids, dtype=raw_ids.typecode)
-                          if hasattr(raw_ids, "typecode") else np.asarray(raw_ids), dtype=np.int64)
-        ids.append(block.astype(np.int32))
-        if values is not None:
-            m._read_values()
-            values.extend(m._values)
-        if raw_weights is None or isinstance(raw_weights, float):
-            weights.append(np.full(len(block), 1.0 if raw_weights is None else raw_weights, np.float32))
-        else:
-            weights.append(np.frombuffer(raw_weights, dtype=np.float32)
-                           if getattr(raw_weights, "typecode", "") == "f"
-                           else np.asarray(raw_weights, dtype=np.float32))
-        if m._lastblock:
-            break
-        position = m._nextoffset
-        m._goto(position)
-    table = BlockTable(np.asarray(max_ids, dtype=np.int64), np.asarray(offsets, dtype=np.int64))
-    return np.concatenate(ids), np.concatenate(weights), table
-
-
-def values_of(reader, fieldname: str, tbytes: bytes, table: BlockTable | None, local: list[int],
-              astype: str) -> dict[int, object]:
-    """The posting values of a term in the segment-local documents ``local``
-    (sorted) that hold it, decoded ``astype`` (``"positions"``, ``"characters"``):
-    one block read per block holding a wanted document, found in ``table``."""
-    found: dict[int, object] = {}
-    if not local or not has_term(reader, fieldname, tbytes):
-        return found
-    m = _matcher(reader, fieldname, tbytes)
-    if table is None or not isinstance(m, W3LeafMatcher):   # inlined: read it as Whoosh does
-        for doc in local:
-            if not m.is_active():
-                break
-            m.skip_to(doc)
-            if m.is_active() and m.id() == doc:
-                found[doc] = m.value_as(astype)
-        return found
-    decode = m.format.decoder(astype)
-    blocks = np.searchsorted(table.max_ids, np.asarray(local, dtype=np.int64))
-    current, block_ids = -1, []
-    for doc, block in zip(local, blocks.tolist()):
-        if block >= len(table.offsets):
-            break
-        if block != current:
-            m._goto(int(table.offsets[block]))
-            m._read_ids()
-            m._read_values()
-            block_ids, current = m._ids, block
-        i = bisect_left(block_ids, doc)
-        if i < len(block_ids) and block_ids[i] == doc:
-            found[doc] = decode(m._values[i])
-    return found
-
 
 def deleted_docs(reader) -> np.ndarray:
     """The segment-local numbers of a segment's deleted documents."""
@@ -175,20 +79,17 @@ def segment_location(reader) -> tuple[Path, str] | None:
 _SEGMENT_IDS = random.SystemRandom()
 
 
-class FreshSegmentCodec(W3Codec):
-    """Whoosh's codec, but new segments get ids from the OS's randomness, unused in
-    the directory. Whoosh draws them from the global ``random`` module: a process
-    that seeds it (hypothesis does, before every example; applications may) draws
-    an existing segment's name again, and Whoosh's ``open(name, "wb")`` truncated
-    that segment. The segment keeps a plain W3Codec (it is pickled into the TOC)."""
-
-    def new_segment(self, storage, indexname):
-        existing = set(storage.list())
-        while True:
-            segid = "".join(_SEGMENT_IDS.choice(IDCHARS) for _ in range(16))
-            if not any(name.startswith(f"{indexname}_{segid}") for name in existing):
-                return W3Segment(W3Codec(), indexname, segid=segid)
-
+def fresh_segment_id(storage, indexname: str) -> str:
+    """A segment id drawn from the OS's randomness that no file of ``storage``
+    uses. Whoosh draws ids from the global ``random`` module: a process that
+    seeds it (hypothesis does, before every example; applications may) draws
+    an existing segment's name again, and Whoosh's ``open(name, "wb")``
+    truncated that segment."""
+    existing = set(storage.list())
+    while True:
+        segid = "".join(_SEGMENT_IDS.choice(IDCHARS) for _ in range(16))
+        if not any(name.startswith(f"{indexname}_{segid}") for name in existing):
+            return segid
 
 
 def copy_schema_fields(schema):

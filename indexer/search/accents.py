@@ -20,7 +20,7 @@ from typing import Iterable, Sequence
 from whoosh import index as whoosh_index
 
 from indexer.analysis import WORD_JOINER, fold
-from indexer.index import sidecar
+from indexer.index import codec
 
 WORD_WEIGHT = 2.0        # log-df of a known two-syllable word, relative to a syllable's
 MAX_CANDIDATES = 8
@@ -104,7 +104,7 @@ def model_of(reader) -> AccentModel:
     """The accent model of an open index, from its segments' lexicon files."""
     terms: list[tuple[str, int]] = []
     for leaf, _ in reader.leaf_readers():
-        terms.extend(sidecar.read_lexicon(leaf))
+        terms.extend(codec.read_lexicon(leaf))
     return AccentModel.from_lexicon(terms)
 
 
