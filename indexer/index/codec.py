@@ -10,14 +10,16 @@ writes them; what replaces Whoosh's pickled, compressed posting blocks
 ``<segment>.vnpost``
     ``MAGIC``, then one record per term in write order: document-number gaps
     (the first gap from 0), frequencies, and -- for fields whose format has
-    positions -- every posting's positions as gaps (each posting's first gap
-    from 0), each array in the narrowest of uint8/16/32 that holds its
-    largest value. Then the term table, in write order: uint64 ``keys``
-    (:func:`term_key`), uint64 record offsets, uint32 posting counts, uint64
-    position counts, uint8 width codes (ids | freqs << 2 | positions << 4);
-    then uint64 ``perm`` (rows in key order, for lookups by hash); then a
+    positions -- each posting's first position, then the gaps between each
+    posting's later positions (posting after posting), each of these arrays in
+    the narrowest of uint8/16/32 that holds its largest value (a posting's
+    first position is the large value: apart, the gaps fit a byte more often).
+    Then the term table, sorted by key: uint64 ``keys`` (:func:`term_key`),
+    uint64 record offsets, uint32 posting counts, uint32 position counts,
+    uint8 width codes (ids | freqs << 2 | firsts << 4 | gaps << 6); then a
     footer: uint64 table offset, uint64 term count, ``MAGIC``. A term's Whoosh
-    ``TermInfo`` holds its statistics and, as its extent, its table row.
+    ``TermInfo`` holds its statistics and, as its extent, its record's offset
+    and posting count; its row is found by key.
 ``<segment>.vnoff``
     The character offsets of every syllable of each document's stored title
     and body (:func:`indexer.analysis.analyze`), as gaps (start minus the
@@ -60,7 +62,7 @@ POSTINGS_EXT = ".vnpost"
 OFFSETS_EXT = ".vnoff"
 LEXICON_EXT = ".vnlex"
 _WIDTHS = (np.dtype("<u1"), np.dtype("<u2"), np.dtype("<u4"))
-_TABLE_DTYPES = (("keys", "<u8"), ("at", "<u8"), ("counts", "<u4"), ("npos", "<u8"), ("codes", "<u1"))
+_TABLE_DTYPES = (("keys", "<u8"), ("at", "<u8"), ("counts", "<u4"), ("npos", "<u4"), ("codes", "<u1"))
 _FOOTER = 16 + len(MAGIC)
 
 
@@ -85,12 +87,18 @@ def gaps(values: np.ndarray) -> np.ndarray:
     return np.diff(values, prepend=0)
 
 
-def position_gaps(positions: np.ndarray, freqs: np.ndarray) -> np.ndarray:
-    """Each posting's positions as gaps, each posting's first from 0."""
-    out = gaps(positions.astype(np.int64))
-    firsts = (np.cumsum(freqs) - freqs)[freqs > 0]
-    out[firsts] = positions[firsts]
-    return out
+def split_positions(positions: np.ndarray, freqs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Postings' positions (concatenated, each posting's increasing) as each
+    posting's first position and the gaps between its later ones."""
+    starts = np.cumsum(freqs) - freqs
+    later = np.ones(len(positions), bool)
+    later[starts[freqs > 0]] = False
+    return positions[starts], (positions - np.concatenate(([0], positions[:-1])))[later]
+
+
+def join_positions(first: int, later_gaps: np.ndarray) -> np.ndarray:
+    """One posting's positions from its first position and later gaps."""
+    return np.cumsum(np.concatenate(([first], later_gaps)))
 
 
 def decode(raw: bytes | memoryview, code: int, count: int, offset: int = 0) -> np.ndarray:
@@ -126,7 +134,10 @@ class VnCodec(W3Codec):
                                           _Blob.open(storage, segment.make_filename(OFFSETS_EXT))))
 
     def postings_reader(self, dbfile, terminfo, format_, term=None, scorer=None):
-        return ArrayMatcher(dbfile, terminfo.extent()[0], format_, term=term, scorer=scorer, terminfo=terminfo)
+        row = dbfile.find(*term)
+        if row is None or int(dbfile.table["at"][row]) != terminfo.extent()[0]:
+            raise ValueError(f"{term!r}: the term dictionary and the postings file disagree")
+        return ArrayMatcher(dbfile, row, format_, term=term, scorer=scorer, terminfo=terminfo)
 
     def new_segment(self, storage, indexname):
         return W3Segment(VnCodec(), indexname, segid=whoosh_internals.fresh_segment_id(storage, indexname))
@@ -136,11 +147,14 @@ class VnFieldWriter(FieldWriter):
     """Writes the term dictionary (Whoosh's ordered hash file, W3 term infos)
     and the ``.vnpost`` and ``.vnlex`` files of one segment.
 
-    Whoosh feeds it posting by posting (``start_term``/``add``/``finish_term``);
-    a posting's value may be Whoosh's encoded bytes or the posting's positions
-    as a sequence of ints (what the parallel build hands over, not encoding
-    them only to decode them here). :meth:`add_term_arrays` takes a whole term.
+    Whoosh feeds it posting by posting (``start_term``/``add``/``finish_term``,
+    as a merge or a one-process build does); a posting's value is Whoosh's
+    encoded bytes. The parallel build hands over whole batches of terms as
+    arrays (:meth:`add_terms`). Either way terms are encoded in batches, with
+    numpy, and must arrive in Whoosh's order (field by field, terms sorted).
     """
+
+    BATCH_POSTINGS = 1 << 20
 
     def __init__(self, storage, segment) -> None:
         self._tindex = OrderedHashWriter(segment.create_file(storage, W3Codec.TERMS_EXT))
@@ -148,84 +162,155 @@ class VnFieldWriter(FieldWriter):
         self._out = segment.create_file(storage, POSTINGS_EXT)
         self._out.write(MAGIC)
         self._at = len(MAGIC)
-        self._rows: dict[str, list] = {name: [] for name, _ in _TABLE_DTYPES}
+        self._rows: dict[str, list[np.ndarray]] = {name: [] for name, _ in _TABLE_DTYPES}
         self._lexicon: list[tuple[str, int]] = []
         self._lexicon_file = segment.create_file(storage, LEXICON_EXT)
+        self._fieldname = None
         self.is_closed = False
+
+    # Whoosh's posting-by-posting interface
 
     def start_field(self, fieldname, fieldobj) -> None:
         self._fieldname = fieldname
         self._fieldid = self._fieldmap.setdefault(fieldname, len(self._fieldmap))
-        self._format = fieldobj.format
         self._has_positions = fieldobj.format.supports("positions")
         self._decode_positions = fieldobj.format.decoder("positions") if self._has_positions else None
+        self._pending = ([], [], [], [], [], [])     # btexts, counts, ids, freqs, positions, lengths
 
     def start_term(self, btext) -> None:
-        self._btext = btext
-        self._ids: list[int] = []
-        self._freqs: list[int] = []
-        self._lengths: list[int] = []
-        self._positions: list = []
+        self._pending[0].append(btext)
+        self._pending[1].append(0)
 
     def add(self, docnum, weight, vbytes, length) -> None:
-        self._ids.append(docnum)
-        self._lengths.append(length or 0)
+        _, counts, ids, freqs, positions, lengths = self._pending
+        counts[-1] += 1
+        ids.append(docnum)
+        lengths.append(length or 0)
         if self._has_positions:
-            positions = self._decode_positions(vbytes) if isinstance(vbytes, bytes) else vbytes
-            self._positions.append(positions)
-            self._freqs.append(len(positions))
+            where = self._decode_positions(vbytes)
+            positions.extend(where)
+            freqs.append(len(where))
         else:
-            self._freqs.append(int(weight))
+            freqs.append(int(weight))
 
     def finish_term(self) -> None:
-        freqs = np.asarray(self._freqs, dtype=np.int64)
-        positions = (np.fromiter((p for ps in self._positions for p in ps), dtype=np.int64, count=int(freqs.sum()))
-                     if self._has_positions else None)
-        self.add_term_arrays(self._btext, np.asarray(self._ids, dtype=np.int64), freqs, positions,
-                             np.asarray(self._lengths, dtype=np.int64))
+        if len(self._pending[2]) >= self.BATCH_POSTINGS:
+            self._flush_pending()
 
-    def add_term_arrays(self, btext: bytes, ids: np.ndarray, freqs: np.ndarray,
-                        positions: np.ndarray | None, lengths: np.ndarray) -> None:
-        """One term of the current field: its postings' document numbers
-        (increasing), frequencies, positions (concatenated, each posting's
-        increasing; None if the field has none) and the documents' field lengths."""
-        id_gaps = gaps(ids)
-        codes = width_code(id_gaps) | width_code(freqs) << 2
-        record = [id_gaps.astype(_WIDTHS[codes & 3]).tobytes(), freqs.astype(_WIDTHS[codes >> 2 & 3]).tobytes()]
-        npos = 0
+    def finish_field(self) -> None:
+        self._flush_pending()
+
+    def _flush_pending(self) -> None:
+        btexts, counts, ids, freqs, positions, lengths = self._pending
+        if btexts:
+            self._pending = ([], [], [], [], [], [])
+            self._write_terms(btexts, np.asarray(counts, np.int64), np.asarray(ids, np.int64),
+                              np.asarray(freqs, np.int64),
+                              np.asarray(positions, np.int64) if self._has_positions else None,
+                              np.asarray(lengths, np.int64))
+
+    # the array interface
+
+    def add_terms(self, fieldname, fieldobj, btexts: list[bytes], counts: np.ndarray, ids: np.ndarray,
+                  freqs: np.ndarray, positions: np.ndarray | None, lengths: np.ndarray) -> None:
+        """Terms of ``fieldname`` (sorted, after any written before), each with
+        ``counts[i]`` postings: the postings' document numbers (increasing
+        within a term), frequencies, positions (concatenated, each posting's
+        increasing; None if the field has none) and the documents' field
+        lengths, concatenated in term order."""
+        if fieldname != self._fieldname:
+            if self._fieldname is not None:
+                self.finish_field()
+            self.start_field(fieldname, fieldobj)
+        self._flush_pending()
+        self._write_terms(btexts, counts, ids, freqs, positions, lengths)
+
+    def _write_terms(self, btexts, counts, ids, freqs, positions, lengths) -> None:
+        n = len(btexts)
+        starts = np.cumsum(counts) - counts
+        id_gaps = ids - np.concatenate(([0], ids[:-1]))
+        id_gaps[starts] = ids[starts]
+        components = [(id_gaps, counts), (freqs, counts)]
         if positions is not None:
             if len(positions) != int(freqs.sum()):
                 raise ValueError("a term's positions and frequencies disagree")
-            pos_gaps = position_gaps(positions, freqs)
-            code = width_code(pos_gaps)
-            codes |= code << 4
-            record.append(pos_gaps.astype(_WIDTHS[code]).tobytes())
-            npos = len(positions)
-        row = len(self._rows["keys"])
-        for name, value in zip(("keys", "at", "counts", "npos", "codes"),
-                               (term_key(self._fieldname, btext), self._at, len(ids), npos, codes)):
+            npos = np.add.reduceat(freqs, starts) if n else np.zeros(0, np.int64)
+            firsts, later = split_positions(positions, freqs)
+            components += [(firsts, counts), (later, npos - counts)]
+        else:
+            npos = np.zeros(n, np.int64)
+        record, codes = self._encode(components, n)
+        at = self._at + np.concatenate(([0], np.cumsum(record[1])[:-1])) if n else np.zeros(0, np.int64)
+        self._out.write(record[0])
+        self._at += len(record[0])
+        keys = np.fromiter((term_key(self._fieldname, t) for t in btexts), dtype=np.uint64, count=n)
+        for name, value in zip(("keys", "at", "counts", "npos", "codes"), (keys, at, counts, npos, codes)):
             self._rows[name].append(value)
-        for chunk in record:
-            self._out.write(chunk)
-            self._at += len(chunk)
-        info = W3TermInfo(weight=float(freqs.sum()), df=len(ids), minlength=int(lengths.min()),
-                          maxlength=int(lengths.max()), maxweight=float(freqs.max()),
-                          minid=int(ids[0]), maxid=int(ids[-1]))
-        info.set_extent(row, len(ids))
-        self._tindex.add(pack_ushort(self._fieldid) + btext, info.to_bytes())
-        if self._fieldname in LEXICON_FIELDS:
-            self._lexicon.append((btext.decode("utf-8"), len(ids)))
+        ends = starts + counts - 1
+        weight = np.add.reduceat(freqs, starts).tolist() if n else []
+        maxweight = np.maximum.reduceat(freqs, starts).tolist() if n else []
+        minlength = np.minimum.reduceat(lengths, starts).tolist() if n else []
+        maxlength = np.maximum.reduceat(lengths, starts).tolist() if n else []
+        minid, maxid, df = ids[starts].tolist(), ids[ends].tolist(), counts.tolist()
+        prefix = pack_ushort(self._fieldid)
+        lexicon = self._fieldname in LEXICON_FIELDS
+        for i, btext in enumerate(btexts):
+            info = W3TermInfo(weight=float(weight[i]), df=df[i], minlength=minlength[i], maxlength=maxlength[i],
+                              maxweight=float(maxweight[i]), minid=minid[i], maxid=maxid[i])
+            info.set_extent(int(at[i]), df[i])
+            self._tindex.add(prefix + btext, info.to_bytes())
+            if lexicon:
+                self._lexicon.append((btext.decode("utf-8"), df[i]))
 
-    def finish_field(self) -> None:
-        pass
+    @staticmethod
+    def _encode(components: list[tuple[np.ndarray, np.ndarray]], n: int) -> tuple[tuple[bytes, np.ndarray], np.ndarray]:
+        """Each term's record -- its slice of every component (values, and
+        how many per term), each slice in its narrowest width -- laid end
+        to end: (the bytes, each record's size), and the width codes."""
+        codes = np.zeros(n, np.uint8)
+        widths, per_term = [], []
+        for k, (values, count) in enumerate(components):
+            top = np.zeros(n, np.int64)
+            held = count > 0
+            if len(values):
+                top[held] = np.maximum.reduceat(values, (np.cumsum(count) - count)[held])
+            if len(values) and (top.max() >= 1 << 32 or values.min() < 0):
+                raise ValueError("a value does not fit the postings format")
+            code = (top >= 1 << 8).astype(np.uint8) + (top >= 1 << 16)
+            codes |= code << (2 * k)
+            width = np.array([1, 2, 4], np.int64)[code]
+            widths.append(width)
+            per_term.append(width * count)
+        sizes = np.sum(per_term, axis=0) if n else np.zeros(0, np.int64)
+        record_at = np.cumsum(sizes) - sizes
+        out = np.zeros(int(sizes.sum()), np.uint8)
+        base = record_at.copy()
+        for (values, count), width, size in zip(components, widths, per_term):
+            term_of = np.repeat(np.arange(n), count)
+            index_in_term = np.arange(len(values)) - np.repeat(np.cumsum(count) - count, count)
+            element_width = width[term_of]
+            dest = base[term_of] + element_width * index_in_term
+            for w, dtype in ((1, "<u1"), (2, "<u2"), (4, "<u4")):
+                chosen = element_width == w
+                if chosen.any():
+                    raw = values[chosen].astype(dtype).view(np.uint8).reshape(-1, w)
+                    out[dest[chosen][:, None] + np.arange(w)] = raw
+            base += size
+        return (out.tobytes(), sizes), codes
 
     def close(self) -> None:
-        table = {name: np.asarray(self._rows[name], dtype=dtype) for name, dtype in _TABLE_DTYPES}
+        if self._fieldname is not None:
+            self._flush_pending()
+        table = {name: np.concatenate(self._rows[name]) if self._rows[name] else np.zeros(0, np.int64)
+                 for name, _ in _TABLE_DTYPES}
         if len(np.unique(table["keys"])) != len(table["keys"]):
             raise RuntimeError("term hash collision")     # 2^-64 odds per pair: never seen
+        if len(table["npos"]) and table["npos"].max() >= 1 << 32:
+            raise ValueError("a term has more positions than the postings format holds")
+        table = {name: table[name].astype(dtype) for name, dtype in _TABLE_DTYPES}
+        order = np.argsort(table["keys"], kind="stable")
         for name, _ in _TABLE_DTYPES:
-            self._out.write(table[name].tobytes())
-        self._out.write(np.argsort(table["keys"], kind="stable").astype("<u8").tobytes())
+            self._out.write(table[name][order].tobytes())
         self._out.write(np.asarray([self._at, len(table["keys"])], dtype="<u8").tobytes() + MAGIC)
         self._out.close()
         self._lexicon_file.write(pickle.dumps(self._lexicon, protocol=pickle.HIGHEST_PROTOCOL))
@@ -359,10 +444,9 @@ class PostingsFile:
             at, n = self._blob.footer(MAGIC)
             raw = self._blob.read(at, self._blob.size - _FOOTER - at)
             table, offset = {}, 0
-            for name, dtype in (*_TABLE_DTYPES, ("perm", "<u8")):
+            for name, dtype in _TABLE_DTYPES:
                 table[name] = np.frombuffer(raw, dtype=dtype, count=n, offset=offset)
                 offset += n * np.dtype(dtype).itemsize
-            table["sorted_keys"] = table["keys"][table["perm"]]
             self._table = table
         return self._table
 
@@ -371,10 +455,8 @@ class PostingsFile:
         table = self.table
         # As np.uint64: a Python int would make numpy compare in float64.
         key = np.uint64(term_key(fieldname, term_bytes))
-        i = int(np.searchsorted(table["sorted_keys"], key))
-        if i < len(table["sorted_keys"]) and table["sorted_keys"][i] == key:
-            return int(table["perm"][i])
-        return None
+        i = int(np.searchsorted(table["keys"], key))
+        return i if i < len(table["keys"]) and table["keys"][i] == key else None
 
     def postings(self, row: int) -> tuple[np.ndarray, np.ndarray]:
         """A term's (segment-local document numbers int32, frequencies float32)."""
@@ -387,25 +469,31 @@ class PostingsFile:
 
     def positions(self, row: int, freqs: np.ndarray, which: np.ndarray) -> list[np.ndarray]:
         """The positions (int64) of a term's postings number ``which`` (sorted
-        indices into its postings; ``freqs`` from :meth:`postings`)."""
+        indices into its postings; ``freqs`` from :meth:`postings`): the
+        firsts in one read, the later gaps in one read per posting unless
+        they lie close together."""
         t = self.table
         count, code = int(t["counts"][row]), int(t["codes"][row])
         if not int(t["npos"][row]):
             raise ValueError("the field has no positions")
-        width = _WIDTHS[code >> 4 & 3].itemsize
-        base = int(t["at"][row]) + count * (_WIDTHS[code & 3].itemsize + _WIDTHS[code >> 2 & 3].itemsize)
-        counts = freqs.astype(np.int64)
-        starts = np.cumsum(counts) - counts
         which = np.asarray(which, dtype=np.int64)
         if not len(which):
             return []
-        lo, hi = int(starts[which[0]]), int(starts[which[-1]] + counts[which[-1]])
-        if (hi - lo) * width <= 1 << 16:         # close together: one read
-            raw = self._blob.read(base + width * lo, width * (hi - lo))
-            return [np.cumsum(decode(raw, code >> 4 & 3, int(counts[j]), width * (int(starts[j]) - lo)))
+        wi, wf, w1, wg = (_WIDTHS[code >> shift & 3].itemsize for shift in (0, 2, 4, 6))
+        firsts_at = int(t["at"][row]) + count * (wi + wf)
+        gaps_at = firsts_at + count * w1
+        lo, hi = int(which[0]), int(which[-1]) + 1
+        firsts = decode(self._blob.read(firsts_at + w1 * lo, w1 * (hi - lo)), code >> 4 & 3, hi - lo)
+        later = freqs.astype(np.int64) - 1
+        starts = np.cumsum(later) - later
+        a, b = int(starts[lo]), int(starts[hi - 1] + later[hi - 1])
+        if (b - a) * wg <= 1 << 16:              # close together: one read
+            raw = self._blob.read(gaps_at + wg * a, wg * (b - a))
+            return [join_positions(int(firsts[j - lo]), decode(raw, code >> 6, int(later[j]), wg * (int(starts[j]) - a)))
                     for j in which.tolist()]
-        return [np.cumsum(decode(self._blob.read(base + width * int(starts[j]), width * int(counts[j])),
-                                 code >> 4 & 3, int(counts[j])))
+        return [join_positions(int(firsts[j - lo]),
+                               decode(self._blob.read(gaps_at + wg * int(starts[j]), wg * int(later[j])),
+                                      code >> 6, int(later[j])))
                 for j in which.tolist()]
 
     def spans(self, docnum: int, text_field: str) -> tuple[np.ndarray, np.ndarray]:

@@ -132,11 +132,16 @@ class _NoOverwriteStorage(FileStorage):
         return super().create_file(name, excl=True, mode=mode, **kwargs)
 
 
+def storage(gen: Path) -> FileStorage:
+    """The Whoosh storage of the unpublished generation ``gen``: files only ever created new."""
+    return _NoOverwriteStorage(str(gen))
+
+
 def new_writer(gen: Path, **kwargs) -> SegmentWriter:
     """A Whoosh writer into the unpublished generation ``gen``: fresh segment ids,
     files only ever created new, and not Whoosh's own lock (``MAIN_WRITELOCK``):
     the build lock serializes writers."""
-    ix = whoosh_index.FileIndex(_NoOverwriteStorage(str(gen)))
+    ix = whoosh_index.FileIndex(storage(gen))
     return SegmentWriter(ix, _lk=False, codec=VnCodec(), **kwargs)
 
 

@@ -9,8 +9,7 @@ postings format; a ``FileStorage`` subclass, ``SegmentReader``,
 * a generation's segment list, and a segment reader's folder and id;
 * new segments' ids (Whoosh's ``IDCHARS``);
 * committing segments written by other processes (``_merge_segments``,
-  ``_commit_toc``, ``_finish``) and the workers' writer hooks (``pool``,
-  ``_tempstorage``, ``_flush_segment``, ``_finalize_segment``).
+  ``_commit_toc``, ``_finish``).
 
 These are the internals of ``whoosh-reloaded==2.7.5`` (pinned in
 ``pyproject.toml``); ``tests/index/test_whoosh_internals.py`` checks that the
@@ -92,15 +91,6 @@ def fresh_segment_id(storage, indexname: str) -> str:
             return segid
 
 
-def copy_schema_fields(schema):
-    """A shallow copy of a schema whose field table may be changed (``fields``
-    maps names to field objects; the copy's changes do not reach ``schema``)."""
-    import copy
-    out = copy.copy(schema)
-    out._fields = dict(schema._fields)
-    return out, out._fields
-
-
 def commit_with_segments(writer, segments: list, optimize: bool) -> None:
     """``writer.commit``, plus ``segments`` finished by other processes, listed
     after the writer's own (existing segments, merged by Whoosh's policy)."""
@@ -115,40 +105,3 @@ def commit_with_segments(writer, segments: list, optimize: bool) -> None:
         writer._close_segment()
     writer._commit_toc(final + list(segments))
     writer._finish()
-
-
-def prepare_worker_writer(writer, temp_name: str, pool_factory, schema, flush) -> None:
-    """Make a build worker's writer spill into its own temporary storage
-    ``temp_name``, pool postings in ``pool_factory(tempstore)``, index with
-    ``schema`` and finish its segment with ``flush(writer)``."""
-    tmp = writer.storage.temp_storage(temp_name)
-    writer._tempstorage = tmp
-    writer.pool = pool_factory(tmp)
-    writer.schema = schema
-    writer._flush_segment = lambda: flush(writer)
-
-
-def finalize_segment(writer):
-    """Write out a worker writer's segment and return Whoosh's ``Segment`` object."""
-    segment = writer._finalize_segment()
-    writer._tempstorage.destroy()
-    return segment
-
-
-class ColumnLengths:
-    """``doc_field_length`` of a per-document reader, each field's length column
-    read once into memory (Whoosh reads it from the file at every posting)."""
-
-    def __init__(self, per_doc_reader) -> None:
-        self._pdr = per_doc_reader
-        self._columns: dict[str, list | None] = {}
-
-    def doc_field_length(self, docnum: int, fieldname: str, default=0):
-        column = self._columns.get(fieldname, False)
-        if column is False:
-            raw = length_bytes(self._pdr, fieldname)
-            column = None if raw is None else [byte_to_length(b) if b else None for b in raw.tolist()]
-            self._columns[fieldname] = column
-        if column is None:
-            return default
-        return column[docnum]

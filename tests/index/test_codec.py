@@ -131,13 +131,15 @@ def test_a_value_beyond_32_bits_is_refused():
         codec.width_code(np.asarray([2 ** 32]))
 
 
-@pytest.mark.parametrize("positions, freqs", [([3, 7, 0, 1, 900], [2, 3]), ([5], [1]), ([0, 70000, 70001], [3])])
-def test_position_gaps_decode_back(positions, freqs):
+@pytest.mark.parametrize("positions, freqs", [([3, 7, 0, 1, 900], [2, 3]), ([5], [1]), ([0, 70000, 70001], [3]),
+                                              ([4, 9, 2], [1, 1, 1])])
+def test_positions_split_and_join_back(positions, freqs):
     positions, freqs = np.asarray(positions, np.int64), np.asarray(freqs, np.int64)
-    out = codec.position_gaps(positions, freqs)
-    starts = np.cumsum(freqs) - freqs
-    decoded = np.concatenate([np.cumsum(out[s:s + f]) for s, f in zip(starts, freqs)])
-    assert decoded.tolist() == positions.tolist() and (out >= 0).all()
+    firsts, later = codec.split_positions(positions, freqs)
+    assert len(firsts) == len(freqs) and len(later) == len(positions) - len(freqs) and (later > 0).all()
+    rest = np.cumsum(freqs - 1) - (freqs - 1)
+    joined = [codec.join_positions(int(f), later[r:r + k - 1]) for f, r, k in zip(firsts, rest, freqs)]
+    assert np.concatenate(joined).tolist() == positions.tolist()
 
 
 @pytest.mark.parametrize("term, positions, expected", [
