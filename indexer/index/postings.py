@@ -49,7 +49,7 @@ class PostingsReader:
         self.live_docs = searcher.doc_count()
         self._deleted = [whoosh_internals.deleted_docs(r) for r, _ in self.leaves]
         self._ends = [offset + reader.doc_count_all() for reader, offset in self.leaves]
-        self._cache: OrderedDict[tuple[str, str], Postings] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, str], tuple[Postings, list]] = OrderedDict()
         self._cache_bytes, self._cache_limit = 0, cache_bytes
         self._lengths: dict[str, np.ndarray] = {}
         self._live: np.ndarray | None = None
@@ -64,55 +64,64 @@ class PostingsReader:
 
     def postings(self, fieldname: str, term: str) -> Postings:
         """The term's postings in every live document."""
+        return self._entry(fieldname, term)[0]
+
+    def _entry(self, fieldname: str, term: str) -> tuple[Postings, list]:
+        """The term's live postings, and per segment its table row and
+        segment-local (ids, frequencies), deleted documents included (what
+        positions are read by), or None where the segment lacks the term."""
         key = (fieldname, term)
         hit = self._cache.get(key)
         if hit is not None:
             self._cache.move_to_end(key)
             return hit
-        found = self._read(fieldname, term)
-        size = found.docnums.nbytes + found.weights.nbytes
+        entry = self._read(fieldname, term)
+        size = _nbytes(entry)
         if size <= self._cache_limit // 4:
-            self._cache[key] = found
+            self._cache[key] = entry
             self._cache_bytes += size
             while self._cache_bytes > self._cache_limit:
                 _, old = self._cache.popitem(last=False)
-                self._cache_bytes -= old.docnums.nbytes + old.weights.nbytes
-        return found
+                self._cache_bytes -= _nbytes(old)
+        return entry
 
-    def _read(self, fieldname: str, term: str) -> Postings:
+    def _read(self, fieldname: str, term: str) -> tuple[Postings, list]:
         tbytes = self._tbytes(fieldname, term)
-        ids, weights = [], []
+        ids, weights, local = [], [], []
         for (_, offset), f, deleted in zip(self.leaves, self._files, self._deleted):
             row = f.find(fieldname, tbytes)
             if row is None:
+                local.append(None)
                 continue
             leaf_ids, leaf_weights = f.postings(row)
+            local.append((row, leaf_ids, leaf_weights))
             if len(deleted):
                 keep = ~np.isin(leaf_ids, deleted)
                 leaf_ids, leaf_weights = leaf_ids[keep], leaf_weights[keep]
             ids.append(leaf_ids + offset)
             weights.append(leaf_weights)
         if not ids:
-            return EMPTY
-        return Postings(np.concatenate(ids).astype(np.int32), np.concatenate(weights))
+            return EMPTY, local
+        return Postings(np.concatenate(ids).astype(np.int32), np.concatenate(weights)), local
 
     def positions(self, fieldname: str, term: str, docnums) -> dict[int, np.ndarray]:
         """The term's positions (int64, increasing) in each of ``docnums``
-        (sorted, global) that holds it: one read per segment when the wanted
-        postings lie close together, else one per posting."""
-        tbytes = self._tbytes(fieldname, term)
+        (sorted, global) that holds it: per segment, the firsts in one read
+        and the rest in one read when the wanted postings lie close together."""
         wanted = np.asarray(docnums, dtype=np.int64)
         found: dict[int, np.ndarray] = {}
-        for (_, offset), f, end in zip(self.leaves, self._files, self._ends):
-            local = wanted[(wanted >= offset) & (wanted < end)] - offset
-            row = f.find(fieldname, tbytes) if len(local) else None
-            if row is None:
+        local = self._entry(fieldname, term)[1]
+        for (_, offset), f, end, held_here in zip(self.leaves, self._files, self._ends, local):
+            if held_here is None:
                 continue
-            ids, freqs = f.postings(row)
-            at = np.searchsorted(ids, local)
+            row, ids, freqs = held_here
+            wanted_here = wanted[(wanted >= offset) & (wanted < end)] - offset
+            if not len(wanted_here):
+                continue
+            at = np.searchsorted(ids, wanted_here)
             held = at < len(ids)
-            held[held] = ids[at[held]] == local[held]
-            for doc, where in zip(local[held].tolist(), f.positions(row, freqs, at[held])):
+            held[held] = ids[at[held]] == wanted_here[held]
+            for doc, where in zip(wanted_here[held].tolist(), f.positions(row, freqs, at[held])):
                 found[doc + offset] = where
         return found
 
@@ -164,3 +173,9 @@ class PostingsReader:
         count = int(live.sum())
         return float(self.field_lengths(fieldname)[live].sum()) / count if count else 0.0
 
+
+
+def _nbytes(entry: tuple[Postings, list]) -> int:
+    postings, local = entry
+    return postings.docnums.nbytes + postings.weights.nbytes + sum(
+        held[1].nbytes + held[2].nbytes for held in local if held is not None)
