@@ -293,7 +293,9 @@ def _fix_tones(text: str) -> str:
         while j < n and text[j].isalpha():
             j += 1
         word = text[i:j]
-        fixed = _retone(word)
+        # A combining mark NFC could not compose would compose with the
+        # run's last letter once its tone moved away: such a run is left as is.
+        fixed = word if j < n and unicodedata.combining(text[j]) else _retone(word)
         if fixed != word:
             pieces.append(text[done:i])
             pieces.append(fixed)
