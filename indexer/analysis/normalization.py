@@ -480,7 +480,7 @@ def normalize(text: str) -> Normalized:
 
     ``normalize(t).text == canonical_tones(NFC(t with Ð→Đ, ð→đ))``, where
     canonical_tones applies :func:`normalize_syllable` to every maximal
-    letter run.  Case is kept.  Tone placement moves a mark inside a syllable
+    letter run that no combining mark follows.  Case is kept.  Tone placement moves a mark inside a syllable
     and keeps the NFC length, so ``offsets`` only reflect the NFC step and
     are None (identity) whenever NFC keeps the alignment, in particular for
     any text that is already NFC.  Idempotent.

@@ -405,9 +405,11 @@ ETH = str.maketrans({"Ð": "Đ", "ð": "đ"})
 
 
 def letter_runs_normalized(text: str) -> str:
-    """Reference tone layer: normalize_syllable over every letter run."""
-    return "".join(normalize_syllable(run) if alpha else "".join(run)
-                   for alpha, run in ((a, "".join(r)) for a, r in itertools.groupby(text, str.isalpha)))
+    """Reference tone layer: normalize_syllable over every letter run that
+    no combining mark follows."""
+    runs = [(a, "".join(r)) for a, r in itertools.groupby(text, str.isalpha)]
+    return "".join(normalize_syllable(run) if alpha and not (k + 1 < len(runs) and unicodedata.combining(runs[k + 1][1][0]))
+                   else run for k, (alpha, run) in enumerate(runs))
 
 
 def inside_letter_run(text: str, k: int) -> bool:
