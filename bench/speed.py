@@ -185,18 +185,24 @@ def ratio(a: float | None, b: float | None) -> float | None:
     return round(a / b, 2)
 
 
-_UNIT = re.compile(r"_(ms|s|mb)$")
+_UNIT = re.compile(r"(?<!_per)_(ms|s|mb)$")
+
+
+def figure_name(key: str) -> str:
+    """A record's key without its unit: ``wall_s`` → ``wall``, ``p95_ms`` →
+    ``p95``, ``index_mb`` → ``index``; rates keep theirs (``docs_per_s``)."""
+    return _UNIT.sub("", key)
 
 
 def peer_ratios(rec: Mapping, peers: Mapping[str, Mapping | None], keys: Sequence[str]) -> dict:
     """``vs_<peer>_<figure>`` for each peer of PEERS and each key: ``rec[key]``
-    divided by the peer's (the figure is the key without its unit: ``wall_s``
+    divided by the peer's (the figure named by :func:`figure_name`: ``wall_s``
     gives ``vs_fts5_wall``); None where either is missing or the peer's is 0."""
     out = {}
     for peer in PEERS:
         other = peers.get(peer) or {}
         for key in keys:
-            out[f"vs_{peer}_{_UNIT.sub('', key)}"] = ratio(rec.get(key), other.get(key))
+            out[f"vs_{peer}_{figure_name(key)}"] = ratio(rec.get(key), other.get(key))
     return out
 
 
@@ -840,7 +846,7 @@ def build_rows(records: Sequence[dict]) -> list[list[str]]:
         if r["system"] != "vnsearch":
             continue
         for peer in PEERS:
-            v = {f: r.get(f"vs_{peer}_{_UNIT.sub('', f)}") for f in BUILD_FIGURES}
+            v = {f: r.get(f"vs_{peer}_{figure_name(f)}") for f in BUILD_FIGURES}
             rows.append([r["corpus"], f"÷ {peer}", "", fmt_ratio(v["wall_s"]), "", fmt_ratio(v["cpu_s"]),
                          fmt_ratio(v["docs_per_s"]), fmt_ratio(v["mb_per_s"]), fmt_ratio(v["cores_busy"]),
                          fmt_ratio(v["peak_rss_mb"]), fmt_ratio(v["tree_peak_rss_mb"]), fmt_ratio(v["index_mb"]),
@@ -1135,7 +1141,7 @@ def query_records(timings: Sequence[QueryTiming], docs: int, shapes: Sequence[st
 def query_rows(records: Sequence[dict]) -> list[list[str]]:
     rows = []
     for r in records:
-        vs = [fmt_ratio(r.get(f"vs_{peer}_{_UNIT.sub('', f)}")) if r["system"] == "vnsearch" else ""
+        vs = [fmt_ratio(r.get(f"vs_{peer}_{figure_name(f)}")) if r["system"] == "vnsearch" else ""
               for peer in PEERS for f in QUERY_FIGURES]
         rows.append([fmt(r["docs"]), r["shape"], r["system"], fmt(r["n"]), fmt(r["p50_ms"], 2),
                      fmt(r["p95_ms"], 2), fmt(r["p99_ms"], 2), f"{r['hit_rate']:.0%}",
@@ -1440,7 +1446,7 @@ def incremental_bench(index_dir: Path, corpus_dir: Path, docs: int, sample: Doc,
 
 
 def fts5_incremental(db_path: Path, docs: int, sample: Doc, seed: int = 5) -> dict:
-    """The anchor: insert one row and commit on one connection, find it from another."""
+    """The first peer: insert one row and commit on one connection, find it from another."""
     marker = f"vnsbench{random.Random(seed + 1).getrandbits(40):010x}"
     writer = sqlite3.connect(str(db_path))
     reader = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
@@ -1531,7 +1537,7 @@ def incremental_rows(records: Sequence[dict]) -> list[list[str]]:
         if r["system"] != "vnsearch":
             continue
         for peer in PEERS:
-            v = {f: fmt_ratio(r.get(f"vs_{peer}_{_UNIT.sub('', f)}")) for f in INCREMENTAL_FIGURES}
+            v = {f: fmt_ratio(r.get(f"vs_{peer}_{figure_name(f)}")) for f in INCREMENTAL_FIGURES}
             rows.append(["", f"÷ {peer}", r["path"], "", v["build_s"], v["refresh_s"], v["search_s"],
                          v["visible_s"], "", fmt_ratio(r.get(f"vs_{peer}_visible_plain")), "", ""])
     return rows

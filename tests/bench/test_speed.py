@@ -128,11 +128,13 @@ def test_query_parts_keep_phrases_first_and_terms_once():
 
 
 def test_peer_ratios_name_each_figure_without_its_unit():
-    rec = {"wall_s": 30.0, "p95_ms": 5.0, "index_mb": 10.0}
-    peers = {"fts5": {"wall_s": 10.0, "p95_ms": 0.0, "index_mb": 4.0}, "tantivy": None}
-    assert speed.peer_ratios(rec, peers, ["wall_s", "p95_ms", "index_mb"]) == {
-        "vs_fts5_wall": 3.0, "vs_fts5_p95": None, "vs_fts5_index": 2.5,
-        "vs_tantivy_wall": None, "vs_tantivy_p95": None, "vs_tantivy_index": None}
+    rec = {"wall_s": 30.0, "p95_ms": 5.0, "index_mb": 10.0, "docs_per_s": 50.0}
+    peers = {"fts5": {"wall_s": 10.0, "p95_ms": 0.0, "index_mb": 4.0, "docs_per_s": 500.0}, "tantivy": None}
+    assert speed.peer_ratios(rec, peers, ["wall_s", "p95_ms", "index_mb", "docs_per_s"]) == {
+        "vs_fts5_wall": 3.0, "vs_fts5_p95": None, "vs_fts5_index": 2.5, "vs_fts5_docs_per_s": 0.1,
+        "vs_tantivy_wall": None, "vs_tantivy_p95": None, "vs_tantivy_index": None, "vs_tantivy_docs_per_s": None}
+    assert [speed.figure_name(k) for k in ("tree_peak_rss_mb", "visible_s", "mb_per_s", "cores_busy")] == [
+        "tree_peak_rss", "visible", "mb_per_s", "cores_busy"]
     assert [speed.fmt_ratio(x) for x in (None, 0.144, 2.5, 57.26, 120.4)] == ["-", "x0.14", "x2.50", "x57.3", "x120"]
 
 
