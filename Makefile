@@ -41,7 +41,12 @@ test: install-test
 bench-relevance: install
 	$(PY) bench/relevance.py ../shared/data/xquad_vi ../shared/data/xquad_r_vi_sentences ../shared/data/xquad_vi_titled ../shared/data/vietnews_title_dev
 
-bench-speed: install
+# bench/speed.py runs tantivy beside FTS5: the `bench` extra.
+$(VENV)/.installed-bench: $(VENV)/.installed
+	$(PY) -m pip install -q -e '.[bench]'
+	touch $@
+
+bench-speed: $(VENV)/.installed-bench
 	$(PY) bench/speed.py
 
 bench-reliability: install-test
