@@ -24,7 +24,7 @@ from indexer.index.codec import VnCodec
 
 _FORMS: dict[bool, dict[str, str]] = {False: {}, True: {}}     # token text -> term (exact, folded)
 _FORMS_MAX = 500_000
-TERMS_PER_CALL = 1 << 16          # terms handed to the codec at once (bounds its temporaries)
+BATCH_VALUES = 1 << 21            # postings + positions handed to the codec at once (bounds its temporaries)
 
 
 def term_positions(value: str, folded: bool) -> dict[str, list[int]]:
@@ -80,23 +80,28 @@ class _FieldPostings:
         """(term bytes sorted, postings per term, docs, freqs, positions or
         None), the postings grouped by term in that order, documents
         increasing within a term."""
+        # int32 throughout: a batch's arrays are the worker's peak memory
         names = [t.encode("utf-8") for t in self.term_ids]
         order = sorted(range(len(names)), key=names.__getitem__)
-        rank = np.empty(len(names), np.int64)
-        rank[order] = np.arange(len(names))
+        rank = np.empty(len(names), np.int32)
+        rank[order] = np.arange(len(names), dtype=np.int32)
         term_rank = rank[np.frombuffer(self.terms, np.int32)]
+        del self.terms
         perm = np.argsort(term_rank, kind="stable")        # arrival order is document order
-        freqs = np.frombuffer(self.freqs, np.int32).astype(np.int64)
         counts = np.bincount(term_rank, minlength=len(names))
+        del term_rank
+        freqs = np.frombuffer(self.freqs, np.int32)
         positions = None
         if self.positional:
-            old_starts = np.cumsum(freqs) - freqs
+            old_starts = (np.cumsum(freqs, dtype=np.int64) - freqs).astype(np.int32)[perm]
             new_freqs = freqs[perm]
-            new_starts = np.cumsum(new_freqs) - new_freqs
-            at = (np.arange(int(new_freqs.sum())) - np.repeat(new_starts, new_freqs)
-                  + np.repeat(old_starts[perm], new_freqs))
-            positions = np.frombuffer(self.positions, np.int32)[at].astype(np.int64)
-        docs = np.frombuffer(self.docs, np.int32).astype(np.int64)[perm]
+            new_starts = (np.cumsum(new_freqs, dtype=np.int64) - new_freqs).astype(np.int32)
+            at = np.repeat(old_starts - new_starts, new_freqs)
+            del old_starts, new_starts
+            at += np.arange(len(at), dtype=np.int32)
+            positions = np.frombuffer(self.positions, np.int32)[at]
+            del at, self.positions
+        docs = np.frombuffer(self.docs, np.int32)[perm]
         return [names[i] for i in order], counts, docs, freqs[perm], positions
 
 
@@ -158,11 +163,11 @@ class SegmentInverter:
             lengths = np.zeros(self.docnum, np.int64)
             raw = np.frombuffer(self.lengths.pop(name), np.int32)
             lengths[:len(raw)] = raw
-            starts = np.cumsum(counts) - counts
-            pos_starts = np.cumsum(freqs) - freqs if positions is not None else None
-            for lo in range(0, len(names), TERMS_PER_CALL):
-                hi = min(lo + TERMS_PER_CALL, len(names))
-                a, b = int(starts[lo]), int(starts[hi - 1] + counts[hi - 1])
+            ends = np.cumsum(counts)
+            starts = ends - counts
+            pos_starts = np.cumsum(freqs, dtype=np.int64) - freqs if positions is not None else None
+            for lo, hi in _batches(counts, freqs if positions is not None else None):
+                a, b = int(starts[lo]), int(ends[hi - 1])
                 where = None
                 if positions is not None:
                     where = positions[int(pos_starts[a]):int(pos_starts[b - 1] + freqs[b - 1])]
@@ -171,3 +176,21 @@ class SegmentInverter:
         writer.close()
         self.segment.set_doc_count(self.docnum)
         return self.segment
+
+
+def _batches(counts: np.ndarray, freqs: np.ndarray | None) -> list[tuple[int, int]]:
+    """Consecutive term ranges holding about ``BATCH_VALUES`` postings and
+    positions each (a longer term alone)."""
+    values = counts.astype(np.int64)
+    if freqs is not None:
+        ends = np.cumsum(counts)
+        per_posting = np.cumsum(freqs, dtype=np.int64)
+        values = values + np.diff(np.concatenate(([0], per_posting[ends - 1]))) if len(counts) else values
+    cumulative = np.cumsum(values)
+    out, lo = [], 0
+    while lo < len(counts):
+        base = cumulative[lo - 1] if lo else 0
+        hi = max(int(np.searchsorted(cumulative, base + BATCH_VALUES, side="right")), lo + 1)
+        out.append((lo, min(hi, len(counts))))
+        lo = hi
+    return out

@@ -53,7 +53,7 @@ from indexer.ingest import Article, SourceFile, read_articles
 PARALLEL_MIN_ARTICLES = 200
 #: A worker starts a new segment after this many articles: its postings are
 #: held in memory until the segment is written (about 10 KB per news article).
-SEGMENT_DOCS = 20_000
+SEGMENT_DOCS = 16_000
 
 
 def default_workers() -> int:

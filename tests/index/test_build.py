@@ -177,6 +177,7 @@ import json   # noqa: E402
 import multiprocessing   # noqa: E402
 import signal   # noqa: E402
 
+import indexer.index.inverter   # noqa: E402
 import indexer.index.parallel   # noqa: E402
 from indexer.index.schema import make_schema   # noqa: E402
 
@@ -229,8 +230,9 @@ def _segment_count(index_dir: Path) -> int:
 
 @pytest.mark.parametrize("segment_docs", [None, 7])
 def test_parallel_build_writes_the_same_index_as_one_process(tmp_path, monkeypatch, open_engine, segment_docs):
-    if segment_docs:        # each worker writes several segments
+    if segment_docs:        # each worker writes several segments, each handed to the codec in many batches
         monkeypatch.setattr(indexer.index.parallel, "SEGMENT_DOCS", segment_docs)
+        monkeypatch.setattr(indexer.index.inverter, "BATCH_VALUES", 50)
     corpus = _rich_corpus(tmp_path)
     one = build(tmp_path / "one", [corpus], full=True, workers=1)
     par = build(tmp_path / "par", [corpus], full=True, workers=3, parallel_min=2)
@@ -371,3 +373,14 @@ def test_the_workers_term_positions_match_whooshs_analyzer(text):
         body = seed.read_text(encoding="utf-8")
         for name, folded in (("body_x", False), ("body_f", True)):
             assert term_positions(body, folded) == whooshs(name, body)
+
+
+@pytest.mark.parametrize("counts, freqs, limit", [([1, 2, 3], [1, 1, 1, 1, 1, 1], 4), ([5], [9, 9, 9, 9, 9], 3),
+                                                  ([2, 2, 2, 2], None, 4), ([3, 1, 1], [4, 4, 4, 1, 1], 100)])
+def test_the_inverters_batches_cover_every_term_once_within_the_limit(monkeypatch, counts, freqs, limit):
+    monkeypatch.setattr(indexer.index.inverter, "BATCH_VALUES", limit)
+    counts = np.asarray(counts)
+    batches = indexer.index.inverter._batches(counts, None if freqs is None else np.asarray(freqs))
+    assert [lo for lo, _ in batches] == [0] + [hi for _, hi in batches[:-1]] and batches[-1][1] == len(counts)
+    values = counts + (np.add.reduceat(freqs, np.cumsum(counts) - counts) if freqs is not None else 0)
+    assert all(hi - lo == 1 or values[lo:hi].sum() <= limit for lo, hi in batches)
