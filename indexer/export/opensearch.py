@@ -41,7 +41,6 @@ from indexer.search.settings import RankingSettings
 
 EXACT_ANALYZER, FOLDED_ANALYZER, SOURCE_ANALYZER = "vn_exact", "vn_folded", "vn_source"
 ALIGN_FILTER = "vn_align"
-SIMILARITY = "vnsearch_bm25"
 SYLLABLES, WORDS = "syllables", "words"
 _SUFFIX = {(SYLLABLES, schema.EXACT): "_x", (SYLLABLES, schema.FOLDED): "_f",
            (WORDS, schema.EXACT): "_wx", (WORDS, schema.FOLDED): "_wf"}
@@ -82,7 +81,8 @@ def stored_field_names() -> list[str]:
 
 def mapping(settings: RankingSettings, expansions: Expansions) -> dict:
     """The body of ``PUT /<index>``: analysis settings (with the char filter
-    rules of ``expansions``), the BM25 similarity of ``settings``, the mappings."""
+    rules of ``expansions``), BM25 with the k1 and b of ``settings`` as the
+    index's default similarity, the mappings."""
     if settings.title_b != settings.body_b:
         raise ExportError(f"OpenSearch's combined_fields takes one b: title_b ({settings.title_b}) and "
                           f"body_b ({settings.body_b}) must be equal to export")
@@ -94,16 +94,17 @@ def mapping(settings: RankingSettings, expansions: Expansions) -> dict:
             properties[name] = dict(STORED_FIELD_TYPES.get(name, DEFAULT_STORED_TYPE))
     for text_field in schema.TEXT_FIELDS:
         for form in schema.FORMS:
-            syllables = {"type": "text", "analyzer": _ANALYZER[form], "similarity": SIMILARITY}
+            syllables = {"type": "text", "analyzer": _ANALYZER[form]}
             if form == schema.FOLDED:        # phrases are matched folded, and highlights read these offsets
                 syllables.update(index_phrases=True, term_vector="with_positions_offsets")
             properties[field(text_field, SYLLABLES, form)] = syllables
             properties[field(text_field, WORDS, form)] = {"type": "text", "analyzer": _ANALYZER[form],
-                                                          "similarity": SIMILARITY, "index_options": "freqs"}
+                                                          "index_options": "freqs"}
     align_chain = {"type": "custom", "char_filter": [ALIGN_FILTER], "tokenizer": "vn_whitespace"}
     return {
         "settings": {
-            "index": {"similarity": {SIMILARITY: {"type": "BM25", "k1": settings.k1, "b": settings.body_b}}},
+            # the default one: combined_fields scores with the index's default similarity, never a field's
+            "index": {"similarity": {"default": {"type": "BM25", "k1": settings.k1, "b": settings.body_b}}},
             "analysis": {
                 "char_filter": {ALIGN_FILTER: {"type": "mapping", "mappings": expansions.rules()}},
                 "tokenizer": {"vn_whitespace": {"type": "whitespace", "max_token_length": MAX_TOKEN_UNITS}},
