@@ -8,6 +8,7 @@ behind (and never a half-written OUTDIR that looks finished).
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import shutil
@@ -81,6 +82,13 @@ def _check_outdir(outdir: Path) -> None:
         raise ExportError(f"{outdir} is not empty: export into a new or empty directory")
 
 
+def _version() -> str:
+    try:
+        return importlib.metadata.version("vnsearch")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
 def _write_json(path: Path, data: dict) -> None:
     path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
@@ -118,7 +126,9 @@ def export_opensearch(index_dir: Path | str, outdir: Path | str, *, index_name: 
         finally:
             searcher.close()
             writer.close()
-        _write_json(work / MAPPING_FILE, mapping(settings, expansions))
+        meta = {"version": _version(), "generation": gen.name, "documents": report.documents,
+                "bulk_files": writer.files}
+        _write_json(work / MAPPING_FILE, mapping(settings, expansions, meta))
         _write_json(work / TEMPLATE_FILE, search_template(settings))
         _check_outdir(outdir)
         if outdir.is_dir():

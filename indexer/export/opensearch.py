@@ -79,10 +79,11 @@ def stored_field_names() -> list[str]:
 
 # --------------------------------------------------------------------------- mapping
 
-def mapping(settings: RankingSettings, expansions: Expansions) -> dict:
+def mapping(settings: RankingSettings, expansions: Expansions, meta: dict | None = None) -> dict:
     """The body of ``PUT /<index>``: analysis settings (with the char filter
     rules of ``expansions``), BM25 with the k1 and b of ``settings`` as the
-    index's default similarity, the mappings."""
+    index's default similarity, the mappings (``_meta``: ``meta``, what the
+    export was made from)."""
     if settings.title_b != settings.body_b:
         raise ExportError(f"OpenSearch's combined_fields takes one b: title_b ({settings.title_b}) and "
                           f"body_b ({settings.body_b}) must be equal to export")
@@ -117,6 +118,7 @@ def mapping(settings: RankingSettings, expansions: Expansions) -> dict:
             },
         },
         "mappings": {
+            "_meta": {"vnsearch": meta or {}},
             "dynamic": "strict",
             "_source": {"excludes": list(DERIVED_FIELDS)},
             "properties": properties,

@@ -4,6 +4,7 @@ offsets slice the original text."""
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 import pytest
@@ -12,7 +13,7 @@ from indexer.analysis import exact_analyzer, folded_analyzer
 from indexer.export.aligned import (MAX_TOKEN_UNITS, PAD, AlignmentError, Expansions, Token, align,
                                     utf16_offsets)
 from indexer.export.opensearch import SYLLABLES, WORDS, analysis_tokens
-from indexer.analysis import analyze
+from indexer.analysis import analyze, exact_form, folded_form, normalize
 from indexer.index import schema
 from tests.export.lucene import whitespace_tokens
 
@@ -66,7 +67,12 @@ def test_the_cluster_reads_back_the_index_tokens_at_their_offsets(text, unit, fo
     aligned, dropped = align(text, analysis_tokens(analyze(text), unit, form), expansions)
     assert dropped == 0
     assert len(aligned.encode("utf-16-le")) == len(text.encode("utf-16-le"))
-    assert cluster_tokens(text, aligned, expansions) == expected
+    got = cluster_tokens(text, aligned, expansions)
+    assert got == expected
+    term = exact_form if form == schema.EXACT else folded_form
+    for token, start, end in got:       # each offset pair slices the token's source as written
+        source = normalize(text[start:end]).text
+        assert term(source if unit == SYLLABLES else re.sub(r"\s+", "_", source)) == token
 
 
 @pytest.mark.parametrize("text, markers, padded", [

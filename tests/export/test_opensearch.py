@@ -111,7 +111,7 @@ def _properties(outdir: Path) -> tuple[dict, dict]:
 
 
 def test_the_mapping_declares_every_field_a_document_uses(exported):
-    outdir, _ = exported
+    outdir, report = exported
     body, properties = _properties(outdir)
     assert body["mappings"]["dynamic"] == "strict"
     used = {name for _, doc in pairs(read_bulk(outdir)) for name in doc}
@@ -121,6 +121,9 @@ def test_the_mapping_declares_every_field_a_document_uses(exported):
     assert properties[schema.SOURCE]["type"] == "keyword"
     assert properties[schema.URL]["index"] is False
     assert set(body["mappings"]["_source"]["excludes"]) == set(DERIVED_FIELDS)
+    meta = body["mappings"]["_meta"]["vnsearch"]
+    assert meta["documents"] == report.documents and meta["bulk_files"] == report.bulk_files
+    assert meta["generation"].startswith("gen-")
 
 
 def test_every_analyzer_filter_and_similarity_the_mapping_names_is_defined(exported):
