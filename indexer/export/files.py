@@ -8,6 +8,7 @@ behind (and never a half-written OUTDIR that looks finished).
 
 from __future__ import annotations
 
+import hashlib
 import importlib.metadata
 import json
 import os
@@ -28,6 +29,7 @@ TEMPLATE_FILE = "search-template.json"
 BULK_PATTERN = "bulk-{:04d}.ndjson"
 MAX_BULK_BYTES = 50 * 1024 * 1024
 DEFAULT_INDEX_NAME = "vnsearch"
+MAX_ID_BYTES = 512
 
 
 @dataclass
@@ -42,6 +44,13 @@ class ExportReport:
     seconds: float = 0.0
 
 
+def opensearch_id(doc_id: str) -> str:
+    """The ``_id`` of an article: its id, or for an id over OpenSearch's 512 UTF-8
+    bytes, ``sha256-`` and the id's hash (the ``id`` field keeps the id itself)."""
+    raw = doc_id.encode("utf-8")
+    return doc_id if len(raw) <= MAX_ID_BYTES else "sha256-" + hashlib.sha256(raw).hexdigest()
+
+
 class BulkWriter:
     """``_bulk`` action/document line pairs into files of at most ``max_bytes``
     (a pair is never split; a pair larger than ``max_bytes`` gets a file alone)."""
@@ -54,7 +63,8 @@ class BulkWriter:
         self._size = 0
 
     def add(self, doc_id: str, doc: dict) -> None:
-        pair = (json.dumps({"index": {"_index": self.index_name, "_id": doc_id}}, ensure_ascii=False) + "\n"
+        pair = (json.dumps({"index": {"_index": self.index_name, "_id": opensearch_id(doc_id)}},
+                           ensure_ascii=False) + "\n"
                 + json.dumps(doc, ensure_ascii=False) + "\n").encode("utf-8")
         if self._out is None or (self._size and self._size + len(pair) > self.max_bytes):
             self._next_file()

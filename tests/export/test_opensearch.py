@@ -5,6 +5,7 @@ declares every field a document uses; each document's token fields read back
 
 from __future__ import annotations
 
+import hashlib
 import json
 import unicodedata
 from pathlib import Path
@@ -28,6 +29,7 @@ EXTRA = [
      "date": "2021-10-05T08:30+0700", "source": "baokhanhhoa", "url": "https://example.vn/a?b=1"},
     {"id": "units-2", "title": "Đo đạc", "text": "Diện tích 4,71km2, cao 2,5m, nặng 23,5kg; tốc độ 12.300km/h.",
      "date": "2020-01-02"},
+    {"id": "bài-" + "dài" * 200, "title": "Mã rất dài", "text": "Bài có mã dài hơn 512 byte."},
     {"id": "astral-3", "title": "Chữ Nôm 𠀧 🇻🇳", "text": "Chữ 𡨸 Nôm và biểu tượng 😀 của Việt Nam.",
      "date": "2019-12-31T23:59:59.123Z"},
 ]
@@ -77,17 +79,19 @@ def test_bulk_lines_parse_alternate_and_hold_every_document_once(exported, index
     assert len(docs) == report.documents == engine.stats()["documents"] == 5 + len(EXTRA)
     ids = [action["index"]["_id"] for action, _ in docs]
     assert len(set(ids)) == len(ids)
+    assert all(len(i.encode("utf-8")) <= 512 for i in ids)
+    assert "sha256-" + hashlib.sha256(EXTRA[2]["id"].encode()).hexdigest() in ids
     assert all(action["index"]["_index"] == "tin-tuc" for action, _ in docs)
     for action, doc in docs:
-        assert doc[schema.ID_FIELD] == action["index"]["_id"]
-        article = engine.get_article(action["index"]["_id"])
+        assert doc[schema.ID_FIELD] == action["index"]["_id"] or len(doc[schema.ID_FIELD].encode()) > 512
+        article = engine.get_article(doc[schema.ID_FIELD])
         assert article is not None
         assert (doc[schema.TITLE], doc[schema.BODY]) == (article["title"], article["text"])
 
 
 def test_a_removed_article_is_not_exported(corpus_dir, index_dir, tmp_path):
     (corpus_dir / "extra.jsonl").write_text(json.dumps(EXTRA[0], ensure_ascii=False) + "\n", encoding="utf-8")
-    build(index_dir, [corpus_dir], progress=False)        # deletes units-2 and astral-3
+    build(index_dir, [corpus_dir], progress=False)        # deletes the other extra articles
     export_opensearch(index_dir, tmp_path / "out")
     ids = {action["index"]["_id"] for action, _ in pairs(read_bulk(tmp_path / "out"))}
     assert "nfd-1" in ids and not ids & {"units-2", "astral-3"}
