@@ -10,10 +10,12 @@ import::
 
 Sub-packages: :mod:`indexer.analysis` (Vietnamese text analysis),
 :mod:`indexer.ingest` (corpus files to articles), :mod:`indexer.index` (the
-index on disk and its builds), :mod:`indexer.search` (queries, ranking, snippets).
+index on disk and its builds), :mod:`indexer.search` (queries, ranking, snippets), :mod:`indexer.export` (an
+OpenSearch index of the same analysis).
 """
 
 from indexer.analysis import fold
+from indexer.export import ExportError, ExportReport, export_opensearch
 from indexer.index.build import ArticleExists, BuildReport, add_article, build
 from indexer.index.generations import IndexBusy, IndexFormatError, IndexNotFound, current_generation
 from indexer.ingest import validate_article
@@ -22,5 +24,5 @@ from indexer.search.query import MAX_QUERY_CHARS, QueryError
 from indexer.search.settings import RankingSettings
 
 __all__ = ["MAX_HITS_PER_PAGE", "MAX_QUERY_CHARS", "MAX_SUGGEST_CHARS", "ArticleExists", "BuildReport",
-           "IndexBusy", "IndexFormatError", "IndexNotFound", "QueryError", "RankingSettings", "SearchEngine",
-           "add_article", "build", "current_generation", "fold", "validate_article"]
+           "ExportError", "ExportReport", "IndexBusy", "IndexFormatError", "IndexNotFound", "QueryError", "RankingSettings", "SearchEngine",
+           "add_article", "build", "current_generation", "export_opensearch", "fold", "validate_article"]

@@ -1,6 +1,7 @@
 """The ``vnsearch`` command: a thin layer that validates input and calls the library.
 
-This module holds the library's commands (``index``, ``search``, ``stats``);
+This module holds the library's commands (``index``, ``search``, ``stats``,
+``export opensearch``);
 the web side adds ``serve`` (:mod:`webui.cli`, the installed entry point), so
 the library never imports the web front end.
 """
@@ -15,7 +16,8 @@ from pathlib import Path
 
 import click
 
-from indexer import MAX_HITS_PER_PAGE, IndexBusy, IndexFormatError, IndexNotFound, QueryError, SearchEngine, build
+from indexer import (MAX_HITS_PER_PAGE, ExportError, IndexBusy, IndexFormatError, IndexNotFound, QueryError,
+                     SearchEngine, build, export_opensearch)
 from indexer import config
 
 _MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
@@ -125,6 +127,32 @@ def stats_cmd(ctx: click.Context) -> None:
         engine.close()
     for key, value in stats.items():
         click.echo(f"{key}: {value}")
+
+
+@main.group("export")
+def export_group() -> None:
+    """Write the index for another search engine."""
+
+
+@export_group.command("opensearch")
+@click.argument("outdir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--index-name", default="vnsearch", show_default=True,
+              help="The OpenSearch index the bulk actions write to.")
+@click.option("--max-file-mb", type=click.IntRange(1, 100), default=50, show_default=True,
+              help="Largest bulk file, in MiB (OpenSearch takes requests of up to 100 MB by default).")
+@click.pass_context
+def export_opensearch_cmd(ctx: click.Context, outdir: Path, index_name: str, max_file_mb: int) -> None:
+    """Write OUTDIR (new or empty): mapping.json, bulk-NNNN.ndjson and search-template.json,
+    the stored articles analysed by vnsearch for an OpenSearch index."""
+    try:
+        report = export_opensearch(ctx.obj["index_dir"], outdir, index_name=index_name,
+                                   max_bytes=max_file_mb * 1024 * 1024)
+    except (IndexNotFound, ExportError) as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(f"exported {report.documents} documents of {report.generation} to {report.outdir}: "
+               f"mapping.json, search-template.json, {len(report.bulk_files)} bulk files "
+               f"({report.bulk_bytes / 1e6:.1f} MB); {report.markers} char-filter expansions, "
+               f"{report.dropped_tokens} tokens too long for Lucene left out; {report.seconds:.1f}s")
 
 
 if __name__ == "__main__":

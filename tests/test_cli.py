@@ -108,3 +108,45 @@ def test_jobs_option_sets_the_build_processes(cli, monkeypatch):
     assert cli("index", "--full").exit_code == 0
     assert seen == [2, None]
     assert cli("index", "--jobs", "0").exit_code != 0
+
+
+def test_export_opensearch_writes_the_three_kinds_of_file(cli, tmp_path):
+    cli("index")
+    outdir = tmp_path / "os-export"
+    result = cli("export", "opensearch", str(outdir), "--index-name", "bao-chi", "--max-file-mb", "1")
+    assert result.exit_code == 0, result.output
+    assert f"exported {len(SEEDS)} documents" in result.output
+    assert {p.name for p in outdir.iterdir()} == {"mapping.json", "search-template.json", "bulk-0001.ndjson"}
+    first_action = json.loads((outdir / "bulk-0001.ndjson").read_text(encoding="utf-8").split("\n")[0])
+    assert first_action["index"]["_index"] == "bao-chi"
+
+
+@pytest.mark.parametrize("setup, args, status, message", [
+    ("no index", [], 1, "vnsearch index"),
+    ("non-empty outdir", [], 1, "is not empty"),
+    ("outdir is a file", [], 2, "is a file"),
+    ("index built", ["--index-name", "Bao Chi"], 1, "invalid OpenSearch index name"),
+    ("index built", ["--max-file-mb", "0"], 2, "--max-file-mb"),
+])
+def test_export_errors_are_clear(cli, tmp_path, setup, args, status, message):
+    outdir = tmp_path / "os-export"
+    if setup != "no index":
+        cli("index")
+    if setup == "non-empty outdir":
+        outdir.mkdir()
+        (outdir / "keep.txt").write_text("mine", encoding="utf-8")
+    elif setup == "outdir is a file":
+        outdir.write_text("mine", encoding="utf-8")
+    result = CliRunner().invoke(main, ["export", "opensearch", str(outdir), *args])
+    assert result.exit_code == status, result.output
+    assert message in result.output and "Traceback" not in result.output
+    if setup == "non-empty outdir":
+        assert [p.name for p in outdir.iterdir()] == ["keep.txt"]
+
+
+def test_export_into_an_existing_empty_directory(cli, tmp_path):
+    cli("index")
+    outdir = tmp_path / "empty"
+    outdir.mkdir()
+    assert cli("export", "opensearch", str(outdir)).exit_code == 0
+    assert (outdir / "mapping.json").is_file()

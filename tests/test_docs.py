@@ -28,13 +28,20 @@ def _mentions(text: str, option: str) -> bool:
     return re.search(rf"(?<![\w-]){re.escape(option)}(?![\w-])", text) is not None
 
 
+def _commands(label: str, command: click.Command) -> list[tuple[str, click.Command]]:
+    """``command`` and every sub-command under it (``vnsearch export opensearch``)."""
+    found = [(label, command)]
+    for name, sub in sorted(getattr(command, "commands", {}).items()):
+        found += _commands(f"{label} {name}", sub)
+    return found
+
+
 def _cli_options() -> list[tuple[str, str]]:
     """(command, option string) for every option of the installed ``vnsearch``."""
     from webui.cli import main
 
     found: list[tuple[str, str]] = []
-    commands = [("vnsearch", main)] + [(f"vnsearch {name}", cmd) for name, cmd in sorted(main.commands.items())]
-    for label, command in commands:
+    for label, command in _commands("vnsearch", main):
         for param in command.params:
             if isinstance(param, click.Option):
                 found += [(label, opt) for opt in (*param.opts, *param.secondary_opts)]
@@ -44,11 +51,12 @@ def _cli_options() -> list[tuple[str, str]]:
 def test_every_cli_option_is_in_the_readme(readme):
     from webui.cli import main
 
-    assert {"index", "search", "stats", "serve"} <= set(main.commands), sorted(main.commands)
+    assert {"index", "search", "stats", "serve", "export"} <= set(main.commands), sorted(main.commands)
     options = _cli_options()
     long_options = [opt for _, opt in options if opt.startswith("--")]
     assert options and long_options, "no options found on the vnsearch command"
     assert "--index-dir" in long_options, "the group's own options were not collected"
+    assert "--index-name" in long_options, "the options of sub-groups' commands were not collected"
     missing = [f"{label} {opt}" for label, opt in options if not _mentions(readme, opt)]
     assert not missing, f"options missing from README.md: {missing}"
 
@@ -56,7 +64,7 @@ def test_every_cli_option_is_in_the_readme(readme):
 def test_every_option_has_a_long_name():
     from webui.cli import main
 
-    params = [p for c in [main, *main.commands.values()] for p in c.params if isinstance(p, click.Option)]
+    params = [p for _, c in _commands("vnsearch", main) for p in c.params if isinstance(p, click.Option)]
     assert params
     short_only = [p.name for p in params if not any(o.startswith("--") for o in (*p.opts, *p.secondary_opts))]
     assert not short_only, f"options without a --long name: {short_only}"
