@@ -47,22 +47,30 @@ class Analysis(NamedTuple):
 def _analyze_uncached(text: str) -> Analysis:
     norm = normalize(text)
     ntext = norm.text
+    to_original = norm.original_span if norm.offsets is not None else None   # None: the identity
+    whole_run, runs_in = _SYLLABLE_RUN.fullmatch, _SYLLABLE_RUN.finditer
+    new = tuple.__new__              # the tuples' own constructor, without namedtuple's Python-level one
     syllables: list[Syllable] = []
     words: list[Word] = []
     for word_spans in segment(ntext):
-        parts: list[Syllable] = []
+        first = len(syllables)
         pure = True  # every span of the word is exactly one syllable run
         for start, end in word_spans:
-            runs = list(_SYLLABLE_RUN.finditer(ntext, start, end))
-            if len(runs) != 1 or runs[0].span() != (start, end):
+            run = whole_run(ntext, start, end)
+            if run is not None:
+                found = (run,)
+            else:
                 pure = False
-            for run in runs:
-                s, e = norm.original_span(run.start(), run.end())
-                parts.append(Syllable(run.group(), s, e))
-        if pure and len(parts) >= 2:
-            words.append(Word(WORD_JOINER.join(p.text for p in parts),
-                              parts[0].startchar, parts[-1].endchar, len(syllables)))
-        syllables.extend(parts)
+                found = runs_in(ntext, start, end)
+            for run in found:
+                s, e = run.span()
+                if to_original is not None:
+                    s, e = to_original(s, e)
+                syllables.append(new(Syllable, (run.group(), s, e)))
+        if pure and len(syllables) - first >= 2:
+            parts = syllables[first:]
+            words.append(new(Word, (WORD_JOINER.join(p.text for p in parts), parts[0].startchar,
+                                    parts[-1].endchar, first)))
     return Analysis(tuple(syllables), tuple(words))
 
 
