@@ -20,7 +20,7 @@ from typing import Callable, Iterable, Iterator
 
 from whoosh.writing import SegmentWriter
 
-from indexer.index import generations, parallel, sidecar, whoosh_internals
+from indexer.index import columns, generations, parallel, sidecar, whoosh_internals
 from indexer.index import schema
 from indexer.index.durable import write_text_atomically
 from indexer.ingest import Article, Problem, SourceFile, discover, read_articles
@@ -62,13 +62,14 @@ def plan_changes(files: list[SourceFile], manifest: dict[str, str]) -> Plan:
     return Plan(added + updated, len(added), len(updated), deleted, unchanged)
 
 
-def article_fields(article: Article) -> dict[str, str]:
+def article_fields(article: Article) -> dict[str, object]:
     """The document of one article: stored originals plus the analyzed copies."""
     doc = {schema.ID_FIELD: article.id, schema.PATH: article.relpath, schema.TITLE: article.title, schema.BODY: article.text}
     for form in schema.FORMS:
         doc[schema.indexed(schema.TITLE, form)] = article.title
         doc[schema.indexed(schema.BODY, form)] = article.text
-    for name, value in ((schema.DATE, article.date), (schema.URL, article.url), (schema.SOURCE, article.source)):
+    for name, value in ((schema.DATE, article.date), (schema.URL, article.url), (schema.SOURCE, article.source),
+                        (schema.TOPIC, article.topic), (schema.TAGS, list(article.tags))):
         if value:
             doc[name] = value
     return doc
@@ -250,6 +251,7 @@ def _commit_new_generation(index_dir: Path, gen: Path,
             raise
         whoosh_internals.commit_with_segments(writer, segments, optimize)
         sidecar.write_missing(gen, workers=parallel.default_workers())
+        columns.write_missing(gen)
         generations.write_manifest(gen, manifest)
         generations.publish(index_dir, gen)
     except BaseException:

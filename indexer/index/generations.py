@@ -61,9 +61,10 @@ from indexer.index.schema import make_schema
 
 FORMAT_FILE = "FORMAT"
 #: The on-disk format of a generation: Whoosh's segments plus the sidecar,
-#: positions and lexicon files (:mod:`indexer.index.sidecar`). Another
-#: version is refused: its files are not what this code reads.
-FORMAT_VERSION = 2
+#: positions and lexicon files (:mod:`indexer.index.sidecar`) and the
+#: per-document columns (:mod:`indexer.index.columns`). Another version is
+#: refused: its files are not what this code reads.
+FORMAT_VERSION = 3
 CURRENT = "CURRENT"
 LOCK_FILE = "build.lock"
 MANIFEST = "MANIFEST.json"
