@@ -66,11 +66,11 @@ def _vnsearch_command() -> list[str]:
 
 
 class Server:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, corpus: Path | None = None) -> None:
         from indexer import build
 
-        corpus = root / "corpus"
-        corpus.mkdir()
+        corpus = corpus or root / "corpus"
+        corpus.mkdir(exist_ok=True)
         for page in sorted((REPO / "corpus").glob("*.txt")):
             shutil.copy(page, corpus / page.name)
         (corpus / "hostile.jsonl").write_text(json.dumps(HOSTILE, ensure_ascii=False) + "\n", encoding="utf-8")
