@@ -10,6 +10,8 @@ type is a :class:`ParameterError` (the caller renders it in its error shape).
 
 from __future__ import annotations
 
+import re
+
 from flask import Request
 
 # HTTP name -> (engine keyword, kind)
@@ -50,7 +52,7 @@ def _unknown(names, allowed) -> None:
 
 def _integer_text(name: str, raw: str) -> int:
     raw = raw.strip()
-    if not raw.isascii() or not raw.lstrip("-").isdigit() or len(raw) > 18:
+    if not re.fullmatch(r"-?[0-9]{1,18}", raw):
         raise ParameterError(CODES[name], f"{name} must be an integer.", name)
     return int(raw)
 

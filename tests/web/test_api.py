@@ -185,6 +185,8 @@ def test_search_default_page_size_comes_from_config(make_app):
     ({"q": "dang", "hitsPerPage": "-1"}, "invalid_hits_per_page"),
     ({"q": "dang", "hitsPerPage": "10000"}, "invalid_hits_per_page"),
     ({"q": "dang", "hitsPerPage": "ten"}, "invalid_hits_per_page"),
+    ({"q": "dang", "hitsPerPage": "--0"}, "invalid_hits_per_page"),
+    ({"q": "dang", "offset": "-"}, "invalid_search_offset"),
     ({"q": "dang", "hitsPerPage": "101"}, "invalid_hits_per_page"),
 ])
 def test_search_bad_parameters_are_400_in_one_shape(api, query, code):
