@@ -93,6 +93,7 @@ import argparse
 import contextlib
 import gzip
 import html
+import hashlib
 import http.client
 import importlib.metadata
 import importlib.util
@@ -118,6 +119,7 @@ import urllib.parse
 import urllib.request
 import warnings
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Mapping, NamedTuple, Sequence
 
@@ -128,7 +130,13 @@ from typing import Callable, Iterable, Iterator, Mapping, NamedTuple, Sequence
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "vietnews" / "articles.jsonl.gz"
-SECTIONS = ("segment", "build", "queries", "serve", "incremental")
+SECTIONS = ("segment", "build", "queries", "serve", "incremental", "filtered")
+DEFAULT_SECTIONS = ("segment", "build", "queries", "serve", "incremental")
+#: --sections filtered: each built corpus gets generated dates, topics and sources (vietnews has none)
+GENERATED_TOPICS = ("Thời sự", "Thế giới", "Kinh doanh", "Giải trí", "Thể thao", "Pháp luật", "Giáo dục",
+                    "Sức khỏe", "Đời sống", "Du lịch", "Khoa học", "Số hóa")
+GENERATED_SOURCES = ("VnExpress", "Tuổi Trẻ", "Thanh Niên", "Dân Trí")
+GENERATED_SPAN_S = 10 * 365 * 86400             # dates spread over 2015-01-01 + 10 years
 DEFAULT_LIMITS = (10_000, None)   # --limit: the 10k subset and the whole corpus
 PEERS = ("fts5", "tantivy")       # run beside vnsearch; every vnsearch figure gets a ratio to each
 FTS5_TOKENIZE = "unicode61 remove_diacritics 2"
@@ -512,15 +520,34 @@ class Corpus:
     bytes: int          # uncompressed JSON-lines bytes
 
 
-def prepare_corpus(data: Path, limit: int | None, dest: Path) -> Corpus:
+def generated_fields(doc_id: str) -> dict:
+    """A date, topic and source for an article that has none, fixed by its id
+    (a hash): dates spread evenly over ten years, topics and outlets uniform."""
+    h = int.from_bytes(hashlib.blake2b(doc_id.encode("utf-8"), digest_size=8).digest(), "little")
+    when = datetime(2015, 1, 1) + timedelta(seconds=h % GENERATED_SPAN_S)
+    return {"date": when.isoformat(), "topic": GENERATED_TOPICS[(h >> 40) % len(GENERATED_TOPICS)],
+            "source": GENERATED_SOURCES[(h >> 52) % len(GENERATED_SOURCES)]}
+
+
+def _with_generated(line: str) -> str:
+    rec = json.loads(line)
+    if isinstance(rec, dict) and rec.get("id") is not None:
+        for key, value in generated_fields(str(rec["id"])).items():
+            rec[key] = rec.get(key) or value
+    return json.dumps(rec, ensure_ascii=False) + "\n"
+
+
+def prepare_corpus(data: Path, limit: int | None, dest: Path, generate: bool = False) -> Corpus:
     """A corpus directory with the first ``limit`` articles of ``data`` as
-    ``articles.jsonl`` (or, for ``None``, a symlink to ``data`` itself)."""
+    ``articles.jsonl`` (or, for ``None``, a symlink to ``data`` itself);
+    ``generate``: each article without them gets :func:`generated_fields`
+    (then the whole file is written, never a symlink)."""
     data = Path(data).resolve()
     if not (data.name.endswith(".jsonl") or data.name.endswith(".jsonl.gz")):
         raise ValueError(f"{data}: expected a .jsonl or .jsonl.gz file")
     dest.mkdir(parents=True, exist_ok=True)
     docs = size = 0
-    if limit is None:
+    if limit is None and not generate:
         os.symlink(data, dest / data.name)
         with _open_text(data) as f:
             for line in f:
@@ -530,15 +557,15 @@ def prepare_corpus(data: Path, limit: int | None, dest: Path) -> Corpus:
         return Corpus("all", dest, docs, size)
     with _open_text(data) as f, open(dest / "articles.jsonl", "w", encoding="utf-8") as out:
         for line in f:
-            if docs >= limit:
+            if limit is not None and docs >= limit:
                 break
             if not line.strip():
                 continue
-            line = line if line.endswith("\n") else line + "\n"
+            line = _with_generated(line) if generate else line if line.endswith("\n") else line + "\n"
             out.write(line)
             docs += 1
             size += len(line.encode("utf-8"))
-    return Corpus(f"first {limit}", dest, docs, size)
+    return Corpus("all" if limit is None else f"first {limit}", dest, docs, size)
 
 
 def existing_corpus(corpus_dir: Path) -> Corpus:
@@ -1170,6 +1197,66 @@ def profile_queries(engine, queries: Sequence[Query], top: int) -> str:
 
 
 # ---------------------------------------------------------------------------
+# Filtered, sorted, faceted
+# ---------------------------------------------------------------------------
+
+FILTER_VARIANTS = ("plain", "filter", "sort", "facets", "all three")
+
+
+def filter_variants(engine) -> dict[str, dict]:
+    """The search options of each variant: a filter on the index's second most
+    common topic and the last six years, newest first, topic and source counts."""
+    topics = engine.search("", facets=["topic"], hits_per_page=0)["facetDistribution"].get("topic", {})
+    topic = list(topics)[1] if len(topics) > 1 else next(iter(topics), "Thể thao")
+    expression = f'topic = "{topic}" AND date >= 2019-01-01'
+    return {"plain": {}, "filter": {"filter": expression}, "sort": {"sort": ["date:desc"]},
+            "facets": {"facets": ["topic", "source"]},
+            "all three": {"filter": expression, "sort": ["date:desc"], "facets": ["topic", "source"]}}
+
+
+def time_filtered(engine, mix: Sequence[Query]) -> tuple[dict[str, dict], list[tuple[Query, str, float]]]:
+    """Each query of the mix in every variant (rotating which goes first),
+    after one untimed pass: (the variants, (query, variant, ms) triples)."""
+    variants = filter_variants(engine)
+    for q in mix:
+        for options in variants.values():
+            engine.search(q.text, page=1, hits_per_page=HITS, **options)
+    out = []
+    names = list(variants)
+    for i, q in enumerate(mix):
+        for name in names[i % len(names):] + names[:i % len(names)]:
+            c = time.perf_counter()
+            engine.search(q.text, page=1, hits_per_page=HITS, **variants[name])
+            out.append((q, name, (time.perf_counter() - c) * 1000))
+    return variants, out
+
+
+def filtered_records(timings, docs: int, shapes: Sequence[str], variants: dict) -> list[dict]:
+    records = []
+    for shape in [*shapes, "all"]:
+        by = {v: [ms for q, name, ms in timings if name == v and (shape == "all" or q.shape == shape)]
+              for v in FILTER_VARIANTS}
+        if not by["plain"]:
+            continue
+        plain = latency_summary(by["plain"])
+        for v in FILTER_VARIANTS:
+            summary = latency_summary(by[v])
+            records.append({"section": "filtered", "docs": docs, "shape": shape, "variant": v,
+                            "options": variants[v], **summary,
+                            "ratio_p50": ratio(summary["p50_ms"], plain["p50_ms"]),
+                            "ratio_p95": ratio(summary["p95_ms"], plain["p95_ms"])})
+    return records
+
+
+def filtered_rows(records: Sequence[dict]) -> list[list[str]]:
+    return [[fmt(r["docs"]), r["shape"], r["variant"], fmt(r["n"]), fmt(r["p50_ms"]), fmt(r["p95_ms"]),
+             fmt(r["ratio_p50"], 2), fmt(r["ratio_p95"], 2)] for r in records]
+
+
+FILTERED_HEAD = ["docs", "shape", "variant", "n", "p50", "p95", "÷ plain p50", "÷ plain p95"]
+
+
+# ---------------------------------------------------------------------------
 # Serving
 # ---------------------------------------------------------------------------
 
@@ -1701,8 +1788,9 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA, help=f"articles .jsonl(.gz) (default {DEFAULT_DATA})")
     ap.add_argument("--limit", type=parse_limit, nargs="+", default=None, metavar="N",
                     help="corpus sizes: first N articles, 10k, or 'all' (default: 10k all)")
-    ap.add_argument("--sections", type=parse_sections, default=list(SECTIONS),
-                    help=f"comma-separated (default: {','.join(SECTIONS)})")
+    ap.add_argument("--sections", type=parse_sections, default=list(DEFAULT_SECTIONS),
+                    help=f"comma-separated, of {','.join(SECTIONS)} (default: {','.join(DEFAULT_SECTIONS)}); "
+                         "filtered gives the built corpora generated dates, topics and sources")
     ap.add_argument("--queries-per-shape", type=int, default=50, metavar="N",
                     help="queries per shape and form (default 50; 10 shapes)")
     ap.add_argument("--seed", type=int, default=5, help="seed of the query mix (default 5)")
@@ -1792,7 +1880,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 tag = "all" if n is None else str(n)
                 base = work / f"n{tag}"
                 log(f"corpus: {'all' if n is None else f'first {n}'} articles of {args.data}")
-                corpus = prepare_corpus(args.data, n, base / "corpus")
+                corpus = prepare_corpus(args.data, n, base / "corpus", generate="filtered" in sections)
                 scale = Scale(corpus, base / "index", base / "fts5.sqlite", base / "tantivy")
                 log(f"build: vnsearch index, {corpus.docs} articles, {corpus.bytes / 1e6:.1f} MB")
                 rec = build_vnsearch(corpus, scale.index_dir, work, f"build-{tag}")
@@ -1849,6 +1937,19 @@ def main(argv: Sequence[str] | None = None) -> int:
                              "FTS5 does not fold đ→d, so its plain queries miss words with đ; tantivy folds it.")
             if profile_text:
                 print(profile_text)
+
+        if "filtered" in sections:
+            from indexer import SearchEngine
+            f_recs = []
+            for scale in scales:
+                log(f"filtered: {len(mix)} queries × {len(FILTER_VARIANTS)} variants at {scale.docs} docs")
+                with SearchEngine(scale.index_dir) as engine:
+                    variants, timings = time_filtered(engine, mix)
+                f_recs += filtered_records(timings, scale.docs, shapes, variants)
+            rep.section("Filtered, sorted, faceted: the same queries with and without them, ms", FILTERED_HEAD,
+                        filtered_rows(f_recs), f_recs, left=(1, 2),
+                        note="filter: " + variants["filter"]["filter"] + "; sort: date:desc; facets: topic, "
+                             "source; ÷ plain: the variant's latency over the same queries' without options.")
 
         largest = scales[-1]
         if "serve" in sections:

@@ -84,17 +84,25 @@ def index_cmd(ctx: click.Context, paths: tuple[Path, ...], full: bool, wait: flo
 
 
 @main.command("search")
-@click.argument("query")
+@click.argument("query", default="")
 @click.option("--limit", "-n", type=click.IntRange(1, MAX_HITS_PER_PAGE), default=10, show_default=True,
               help="Hits per page.")
 @click.option("--page", type=click.IntRange(1, None), default=1, show_default=True)
+@click.option("--filter", "filter_", metavar="EXPR", multiple=True,
+              help='A Meilisearch filter, e.g. \'topic = "Thể thao" AND date >= 2020-01-01\' (repeatable: all hold).')
+@click.option("--sort", metavar="RULE", help="date:desc or date:asc (default: relevance; newest first without QUERY).")
+@click.option("--facets", metavar="LIST", help="Comma-separated facets to count: topic,source,tags,date.")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON object of the web API.")
 @click.pass_context
-def search_cmd(ctx: click.Context, query: str, limit: int, page: int, as_json: bool) -> None:
-    """Search the index for QUERY ("quoted phrase", -excluded words)."""
+def search_cmd(ctx: click.Context, query: str, limit: int, page: int, filter_: tuple[str, ...], sort: str | None,
+               facets: str | None, as_json: bool) -> None:
+    """Search the index for QUERY ("quoted phrase", -excluded words); no QUERY: every article, newest first."""
+    options = {"filter": list(filter_) if len(filter_) > 1 else (filter_[0] if filter_ else None),
+               "sort": [sort] if sort else None,
+               "facets": [f.strip() for f in facets.split(",") if f.strip()] if facets is not None else None}
     engine = _open_engine(ctx.obj["index_dir"])
     try:
-        result = engine.search(query, page=page, hits_per_page=limit)
+        result = engine.search(query, page=page, hits_per_page=limit, **options)
     except QueryError as e:
         raise click.ClickException(e.message) from None
     finally:
@@ -104,13 +112,23 @@ def search_cmd(ctx: click.Context, query: str, limit: int, page: int, as_json: b
         return
     color = sys.stdout.isatty()
     total = result["totalHits"]
-    click.echo(f"{total} result{'' if total == 1 else 's'} ({result['processingTimeMs']} ms)"
-               + (f" — page {page}/{result['totalPages']}" if result["totalPages"] > 1 else ""))
+    about = "about " if result["totalHitsEstimated"] else ""
+    click.echo(f"{about}{total} result{'' if total == 1 else 's'} ({result['processingTimeMs']} ms)"
+               + (f" — page {page}/{result['totalPages']}" if result["totalPages"] > 1 else "")
+               + (f"; {result['relatedHits']} more match only some of the words" if result["relatedHits"] else ""))
     if result["suggestion"]:
         click.echo(f"Did you mean: {result['suggestion']}")
+    for name, counts in result.get("facetDistribution", {}).items():
+        click.echo(f"{name}: " + ", ".join(f"{value} ({n})" for value, n in counts.items()))
+    for name, stats in result.get("facetStats", {}).items():
+        click.echo(f"{name}: {stats['min']} … {stats['max']}")
     first = (page - 1) * limit
+    shown_related = False
     for rank, hit in enumerate(result["hits"], start=first + 1):
-        meta = " · ".join(x for x in (hit["date"], hit["source"], hit["id"]) if x)
+        if hit["_related"] and not shown_related and total:
+            click.echo("\nRelated (only some of the words):")
+            shown_related = True
+        meta = " · ".join(x for x in (hit["date"], hit["topic"], hit["source"], hit["id"]) if x)
         click.echo(f"\n{rank}. {_terminal(hit['_formatted']['title'], color)}  ({hit['_score']})")
         click.echo(f"   {meta}")
         click.echo(f"   {_terminal(hit['_formatted']['body'], color)}")

@@ -1,6 +1,7 @@
 """The vnsearch command: index, search (text and --json), stats, errors."""
 
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -82,10 +83,12 @@ def test_errors_before_indexing(cli, args, message):
     assert result.exit_code == 1 and message in result.output
 
 
-def test_empty_query_is_a_click_error(cli):
+def test_an_empty_query_lists_every_article_newest_first(cli):
     cli("index")
-    result = CliRunner().invoke(main, ["search", "   "])
-    assert result.exit_code == 1 and "query is empty" in result.output
+    result = CliRunner().invoke(main, ["search", "   ", "--json", "-n", "100"])
+    assert result.exit_code == 0, result.output
+    dates = [h["date"] for h in json.loads(result.output)["hits"] if h["date"]]
+    assert dates and dates == sorted(dates, reverse=True)
 
 
 def test_page_out_of_range_is_rejected(cli):
@@ -150,3 +153,24 @@ def test_export_into_an_existing_empty_directory(cli, tmp_path):
     outdir.mkdir()
     assert cli("export", "opensearch", str(outdir)).exit_code == 0
     assert (outdir / "mapping.json").is_file()
+
+
+def test_search_filter_sort_facets_and_json_are_the_api_object(tmp_path):
+    import shutil
+    from indexer import build
+    corpus = make_corpus(tmp_path, extra=False)
+    shutil.copy(Path(__file__).parent / "fixtures" / "faceted.jsonl", corpus / "faceted.jsonl")
+    index = tmp_path / "index"
+    build(index, [corpus], full=True, progress=False)
+    args = ["--index-dir", str(index), "search", "", "--filter", "source = 'Tuổi Trẻ'", "--filter", "date < 2022-01-01",
+            "--sort", "date:asc", "--facets", "topic,date", "--json", "-n", "100"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert [h["id"] for h in data["hits"]] == ["sk-2", "tt-2", "tg-2"]
+    assert data["facetDistribution"]["topic"] == {"Sức khỏe": 1, "Thế giới": 1, "Thể thao": 1}
+    assert data["facetStats"]["date"] == {"min": "2018-02-10T00:00:00", "max": "2020-09-16T00:00:00"}
+    text = CliRunner().invoke(main, args[:-3])
+    assert text.exit_code == 0 and "topic: Sức khỏe (1), Thế giới (1), Thể thao (1)" in text.output
+    bad = CliRunner().invoke(main, ["--index-dir", str(index), "search", "x", "--filter", "topic ="])
+    assert bad.exit_code == 1 and "Was expecting a value" in bad.output and "7:8 topic =" in bad.output

@@ -254,7 +254,10 @@ HEADERS = st.dictionaries(st.sampled_from([
 PARAM = st.one_of(st.none(), st.integers(-5, 200).map(str), st.text(max_size=8),
                   st.sampled_from(["", " 1", "1 ", "01", "1e3", "0x10", "٣", "१", "9" * 40, "-0", "+1"]))
 ERROR_CODES = {"missing_query", "empty_query", "query_too_long", "invalid_page", "invalid_hits_per_page",
-               "invalid_limit", "article_not_found", "not_found", "method_not_allowed"}
+               "invalid_limit", "article_not_found", "not_found", "method_not_allowed", "unknown_parameter",
+               "invalid_search_limit", "invalid_search_offset", "invalid_search_filter", "invalid_search_sort",
+               "invalid_search_facets", "invalid_search_crop_length", "invalid_search_matching_strategy",
+               "invalid_search_attributes_to_retrieve", "invalid_search_attributes_to_highlight"}
 
 
 def _validated(response):

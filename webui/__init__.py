@@ -99,11 +99,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.json.ensure_ascii = False      # Vietnamese stays readable in the JSON
     app.json.sort_keys = False         # keep the engine's key order (Meilisearch-like)
 
-    from webui import api, errors, pages, searcher
+    from webui import api, errors, meili, pages, searcher
     searcher.init_app(app)
     errors.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(meili.bp)
 
     from webui.openapi import spec
 

@@ -14,6 +14,7 @@ from flask import Blueprint, current_app, jsonify, request, url_for
 
 from indexer import (MAX_HITS_PER_PAGE, MAX_SUGGEST_CHARS, ArticleExists, IndexBusy, QueryError, add_article,
                      build, validate_article)
+from webui import search_params
 from webui.errors import ApiError
 from webui.searcher import engine_or_none, fresh_engine, get_engine
 
@@ -47,14 +48,25 @@ def _query_error(e: QueryError) -> ApiError:
 
 
 # -- public endpoints ---------------------------------------------------------
-@bp.get("/search")
+@bp.route("/search", methods=["GET", "POST"])
 def search():
-    q = _query_arg()
-    page = _int_arg("page", 1, "invalid_page", "page must be an integer ≥ 1.")
-    per_page = _int_arg("hitsPerPage", current_app.config["HITS_PER_PAGE"], "invalid_hits_per_page",
-                        f"hitsPerPage must be an integer from 1 to {MAX_HITS_PER_PAGE}.")
+    """GET with query parameters or POST with a JSON body: the same answer."""
     try:
-        result = get_engine().search(q, page=page, hits_per_page=per_page)
+        if request.method == "POST":
+            if not request.is_json:
+                raise ApiError(415, "unsupported_media_type", "Send the search parameters as application/json.")
+            body = request.get_json(silent=True)
+            if body is None:
+                raise ApiError(400, "invalid_json", "The request body is not valid JSON.")
+            params = search_params.from_json(body)
+        else:
+            params = search_params.from_query_string(request)
+    except search_params.ParameterError as e:
+        raise ApiError(400, e.code, e.message) from None
+    if params.get("hits_per_page") is None and params.get("offset") is None and params.get("limit") is None:
+        params["hits_per_page"] = current_app.config["HITS_PER_PAGE"]
+    try:
+        result = get_engine().search(**params)
     except QueryError as e:
         raise _query_error(e) from None
     return jsonify(result)

@@ -62,13 +62,14 @@ def plan_changes(files: list[SourceFile], manifest: dict[str, str]) -> Plan:
     return Plan(added + updated, len(added), len(updated), deleted, unchanged)
 
 
-def article_fields(article: Article) -> dict[str, str]:
+def article_fields(article: Article) -> dict[str, object]:
     """The document of one article: stored originals plus the analyzed copies."""
     doc = {schema.ID_FIELD: article.id, schema.PATH: article.relpath, schema.TITLE: article.title, schema.BODY: article.text}
     for form in schema.FORMS:
         doc[schema.indexed(schema.TITLE, form)] = article.title
         doc[schema.indexed(schema.BODY, form)] = article.text
-    for name, value in ((schema.DATE, article.date), (schema.URL, article.url), (schema.SOURCE, article.source)):
+    for name, value in ((schema.DATE, article.date), (schema.URL, article.url), (schema.SOURCE, article.source),
+                        (schema.TOPIC, article.topic), (schema.TAGS, list(article.tags))):
         if value:
             doc[name] = value
     return doc

@@ -32,6 +32,9 @@ writes them; what replaces Whoosh's pickled, compressed posting blocks
 ``<segment>.vnlex``
     The exact-field terms with their document frequencies (pickled): the
     accent model's input.
+``<segment>.vncol``
+    The per-document columns (dates, topics, sources, tags) filters, sorts
+    and facets read: :mod:`indexer.index.columns`.
 
 Every file is written once, before its generation is published, and named
 like the segment's own files, so Whoosh's cleanup removes it with its segment.
@@ -53,7 +56,7 @@ from whoosh.matching import LeafMatcher, ReadTooFar
 from whoosh.system import pack_ushort
 
 from indexer.analysis import WORD_JOINER, analyze
-from indexer.index import whoosh_internals
+from indexer.index import columns, whoosh_internals
 from indexer.index.schema import LEXICON_FIELDS, TEXT_FIELDS, text_field_of
 
 MAGIC = b"VNPOST03"
@@ -320,11 +323,15 @@ class VnFieldWriter(FieldWriter):
 
 
 class VnPerDocWriter(W3PerDocWriter):
-    """Whoosh's per-document writer, plus the ``.vnoff`` file: the syllable
-    offsets of each document's stored title and body."""
+    """Whoosh's per-document writer, plus the ``.vnoff`` file (the syllable
+    offsets of each document's stored title and body) and the ``.vncol`` file
+    (the columns of :mod:`indexer.index.columns`)."""
 
     def __init__(self, codec, storage, segment) -> None:
         super().__init__(codec, storage, segment)
+        self._columns_file = segment.create_file(storage, columns.SUFFIX)
+        self._column_docs: list[dict] = []
+        self._doc_columns: dict = {}
         self._offsets_file = segment.create_file(storage, OFFSETS_EXT)
         self._offsets_file.write(OFFSETS_MAGIC)
         self._offsets_at = len(OFFSETS_MAGIC)
@@ -334,9 +341,12 @@ class VnPerDocWriter(W3PerDocWriter):
     def start_doc(self, docnum) -> None:
         super().start_doc(docnum)
         self._doc_spans = {}
+        self._doc_columns = {}
 
     def add_field(self, fieldname, fieldobj, value, length) -> None:
         super().add_field(fieldname, fieldobj, value, length)
+        if fieldname in columns.COLUMN_FIELDS and value is not None:
+            self._doc_columns[fieldname] = value
         if fieldname in TEXT_FIELDS and isinstance(value, str):
             syllables = analyze(value).syllables
             self._doc_spans[fieldname] = (np.fromiter((s.startchar for s in syllables), np.int64, len(syllables)),
@@ -344,6 +354,7 @@ class VnPerDocWriter(W3PerDocWriter):
 
     def finish_doc(self) -> None:
         super().finish_doc()
+        self._column_docs.append(self._doc_columns)
         empty = np.zeros(0, np.int64)
         for field in TEXT_FIELDS:
             starts, ends = self._doc_spans.get(field, (empty, empty))
@@ -358,6 +369,7 @@ class VnPerDocWriter(W3PerDocWriter):
     def cancel_doc(self) -> None:
         super().cancel_doc()
         self._doc_spans = {}
+        self._doc_columns = {}
 
     def close(self) -> None:
         super().close()
@@ -366,6 +378,9 @@ class VnPerDocWriter(W3PerDocWriter):
             self._offsets_file.write(column.astype(dtype).tobytes())
         self._offsets_file.write(np.asarray([self._offsets_at, len(rows)], dtype="<u8").tobytes() + OFFSETS_MAGIC)
         self._offsets_file.close()
+        docs = self._column_docs
+        self._columns_file.write(columns.encode(len(docs), columns.columns_of(docs)))
+        self._columns_file.close()
 
 
 # --------------------------------------------------------------------------- reading

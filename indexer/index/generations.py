@@ -62,9 +62,10 @@ from indexer.index.schema import make_schema
 
 FORMAT_FILE = "FORMAT"
 #: The on-disk format of a generation: Whoosh segments written by
-#: :class:`indexer.index.codec.VnCodec`. Another version is refused: its
-#: files are not what this code reads.
-FORMAT_VERSION = 3
+#: :class:`indexer.index.codec.VnCodec` (postings, offsets, lexicon and the
+#: per-document columns of :mod:`indexer.index.columns`). Another version is
+#: refused: its files are not what this code reads.
+FORMAT_VERSION = 4
 CURRENT = "CURRENT"
 LOCK_FILE = "build.lock"
 MANIFEST = "MANIFEST.json"

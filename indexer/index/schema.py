@@ -23,6 +23,8 @@ BODY = "body"
 DATE = "date"
 URL = "url"
 SOURCE = "source"
+TOPIC = "topic"          # the section or category, as the outlet names it
+TAGS = "tags"            # a list of keywords (stored as a list)
 
 # Indexed text fields: (text field, form) -> field name
 EXACT, FOLDED = "exact", "folded"
@@ -38,7 +40,12 @@ SCORED_FIELDS = (TITLE_EXACT, BODY_EXACT, TITLE_FOLDED, BODY_FOLDED)
 #: Fields whose terms feed the accent model's lexicon.
 LEXICON_FIELDS = (TITLE_EXACT, BODY_EXACT)
 #: What a hit shows of a document besides its snippets.
-HIT_FIELDS = (ID_FIELD, TITLE, DATE, SOURCE, URL)
+HIT_FIELDS = (ID_FIELD, TITLE, DATE, TOPIC, SOURCE, URL, TAGS)
+#: Keyword fields held as per-document columns (:mod:`indexer.index.columns`):
+#: filtered on, counted as facets. ``DATE`` is a column too (filtered, sorted).
+KEYWORD_FIELDS = (TOPIC, SOURCE, TAGS)
+#: Keyword fields holding a list of values per document rather than one.
+LIST_FIELDS = (TAGS,)
 
 
 def indexed(text_field: str, form: str) -> str:
@@ -64,6 +71,8 @@ def make_schema() -> Schema:
         DATE: ID(stored=True, sortable=True),
         URL: STORED(),
         SOURCE: ID(stored=True),
+        TOPIC: STORED(),
+        TAGS: STORED(),
         TITLE_EXACT: TEXT(analyzer=exact_analyzer(), phrase=True),
         BODY_EXACT: TEXT(analyzer=exact_analyzer(), phrase=True),
         TITLE_FOLDED: TEXT(analyzer=folded_analyzer(), phrase=True, chars=True),

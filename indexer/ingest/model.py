@@ -25,6 +25,8 @@ class Article:
     url: str | None
     source: str | None
     relpath: str
+    topic: str | None = None
+    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -129,8 +129,9 @@ def _read_jsonl(source: SourceFile, problems: list[Problem], gz: bool) -> Iterat
             if not raw.strip():
                 continue
             nonblank += 1
+            notes: list[str] = []
             try:
-                article = _parse_jsonl_line(raw, rel)
+                article = _parse_jsonl_line(raw, rel, notes)
             except ValueError as e:
                 problems.append(Problem(f"{rel}:{lineno}", f"line {lineno}: {e}"))
                 continue
@@ -140,12 +141,13 @@ def _read_jsonl(source: SourceFile, problems: list[Problem], gz: bool) -> Iterat
                                         f"line {lineno}: duplicate id {article.id!r} (first on line {prev}): skipped"))
                 continue
             first_line[article.id] = lineno
+            problems.extend(Problem(f"{rel}:{lineno}", f"line {lineno}: {note}") for note in notes)
             yield article
     if nonblank == 0:
         problems.append(Problem(rel, "empty"))
 
 
-def _parse_jsonl_line(raw: bytes, rel: str) -> Article:
+def _parse_jsonl_line(raw: bytes, rel: str, notes: list[str]) -> Article:
     try:
         line = raw.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -157,5 +159,5 @@ def _parse_jsonl_line(raw: bytes, rel: str) -> Article:
     except RecursionError:
         raise ValueError("invalid JSON (nested too deeply)") from None
     # strings decoded from UTF-8 cannot hold surrogates; only a \\uD800-\\uDFFF escape can
-    return validate_record(record, rel, check_surrogates=b"\\ud" in raw or b"\\uD" in raw)
+    return validate_record(record, rel, check_surrogates=b"\\ud" in raw or b"\\uD" in raw, notes=notes)
 

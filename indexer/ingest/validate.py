@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from datetime import datetime
 
 from indexer.ingest.model import Article
@@ -14,6 +15,9 @@ _ISO_DATE = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})"
     r"(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?(Z|[+-]\d{2}:?\d{2})?)?")
 _CONTROL_IN_ID = re.compile(r"[\x00-\x1f\x7f]")
+MAX_KEYWORD_CHARS = 200               # a topic, a source, one tag
+MAX_TAGS = 100
+OPTIONAL_FIELDS = ("date", "url", "topic", "source", "tags")
 
 
 def _check_str(record: dict, key: str, required: bool = False, surrogates: bool = True) -> str | None:
@@ -55,19 +59,86 @@ def _normalize_iso_date(value: str) -> str:
     raise ValueError(f"invalid 'date' {value[:40]!r}: expected ISO 8601 such as 2020-07-14 or 2020-07-14T06:55:40")
 
 
+def _keyword(value, key: str) -> str | None:
+    """A topic, source or tag: a string, NFC, trimmed; "" means absent."""
+    if not isinstance(value, str):
+        raise ValueError(f"{key!r} must be a string, not {type(value).__name__}")
+    value = unicodedata.normalize("NFC", " ".join(value.split()))
+    if _CONTROL_IN_ID.search(value):
+        raise ValueError(f"{key!r} contains a control character")
+    if len(value) > MAX_KEYWORD_CHARS:
+        raise ValueError(f"{key!r} too long ({len(value):,} chars > {MAX_KEYWORD_CHARS})")
+    return value or None
+
+
+def _tags(value) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise ValueError(f"'tags' must be a list of strings, not {type(value).__name__}")
+    if len(value) > MAX_TAGS:
+        raise ValueError(f"too many 'tags' ({len(value)} > {MAX_TAGS})")
+    out: dict[str, None] = {}
+    for tag in value:
+        tag = _keyword(tag, "tags")
+        if tag is not None:
+            out.setdefault(tag, None)
+    return tuple(out)
+
+
+def _url(value: str) -> str:
+    if not re.match(r"https?://[^\s/]", value, re.I) or re.search(r"[\s\x00-\x1f\x7f]", value):
+        raise ValueError(f"invalid 'url' {value[:60]!r}: expected an http:// or https:// address")
+    return value
+
+
+def _optional_fields(record: dict, check_surrogates: bool) -> dict[str, object]:
+    """Parsers of the optional fields, each raising ValueError for a bad value."""
+    def text(key: str):
+        return _check_str(record, key, surrogates=check_surrogates) or None
+
+    def date():
+        value = text("date")
+        return None if value is None else _normalize_iso_date(value)
+
+    def url():
+        value = text("url")
+        return None if value is None else _url(value)
+
+    def keyword(key: str):
+        value = text(key)
+        return None if value is None else _keyword(value, key)
+
+    def tags():
+        value = record.get("tags")
+        if value is None:
+            return ()
+        if check_surrogates:
+            for tag in value if isinstance(value, list) else ():
+                if isinstance(tag, str):
+                    _check_str({"tags": tag}, "tags")
+        return _tags(value)
+
+    return {"date": date, "url": url, "topic": lambda: keyword("topic"),
+            "source": lambda: keyword("source"), "tags": tags}
+
+
 def validate_article(record: dict, relpath: str) -> Article:
     """Check a JSON record and turn it into an :class:`Article`; ValueError says what is wrong.
 
     ``id``: non-empty string (no control characters) or integer (converted with str);
     ``text``: non-empty string of at most MAX_ARTICLE_CHARS characters; ``title``: string,
-    may be empty or missing; ``url`` (http/https only), ``date`` (ISO 8601), ``source``:
-    optional strings, null or "" meaning absent. No string may contain NUL.
-    Other keys are ignored.
+    may be empty or missing; ``url`` (http/https only), ``date`` (ISO 8601), ``topic``,
+    ``source``: optional strings, null or "" meaning absent; ``tags``: an optional list of
+    strings. Topics, sources and tags are NFC with their whitespace collapsed. No string may
+    contain NUL. Other keys are ignored. Any bad value is an error.
     """
     return validate_record(record, relpath, check_surrogates=True)
 
 
-def validate_record(record: dict, relpath: str, check_surrogates: bool) -> Article:
+def validate_record(record: dict, relpath: str, check_surrogates: bool,
+                    notes: list[str] | None = None) -> Article:
+    """:func:`validate_article`, except that with a ``notes`` list a bad optional
+    field (``OPTIONAL_FIELDS``) does not reject the record: the article is kept
+    without it and ``notes`` gets the reason."""
     if not isinstance(record, dict):
         raise ValueError(f"not a JSON object (got {type(record).__name__})")
     if "id" not in record or record["id"] is None:
@@ -94,20 +165,23 @@ def validate_record(record: dict, relpath: str, check_surrogates: bool) -> Artic
     if len(title) > 10_000:
         raise ValueError(f"'title' too long ({len(title):,} chars > 10,000)")
 
-    url = _check_str(record, "url", surrogates=check_surrogates) or None
-    if url is not None:
-        if not re.match(r"https?://[^\s/]", url, re.I) or re.search(r"[\s\x00-\x1f\x7f]", url):
-            raise ValueError(f"invalid 'url' {url[:60]!r}: expected an http:// or https:// address")
-    date = _check_str(record, "date", surrogates=check_surrogates) or None
-    if date is not None:
-        date = _normalize_iso_date(date)
-    source = _check_str(record, "source", surrogates=check_surrogates) or None
-    return Article(id=art_id, title=title, text=text, date=date, url=url, source=source, relpath=relpath)
+    values: dict[str, object] = {}
+    for key, parse in _optional_fields(record, check_surrogates).items():
+        try:
+            values[key] = parse()
+        except ValueError as e:
+            if notes is None:
+                raise
+            notes.append(f"{e} (the article is kept without its {key!r})")
+            values[key] = () if key == "tags" else None
+    return Article(id=art_id, title=title, text=text, relpath=relpath, **values)
 
 
 def article_to_jsonl(article: Article) -> str:
     """One JSON line (no trailing newline) that :func:`read_articles` reads back as ``article``."""
-    return json.dumps({"id": article.id, "title": article.title, "text": article.text,
-                       "date": article.date, "url": article.url, "source": article.source},
-                      ensure_ascii=False)
+    record = {"id": article.id, "title": article.title, "text": article.text,
+              "date": article.date, "url": article.url, "source": article.source, "topic": article.topic}
+    if article.tags:
+        record["tags"] = list(article.tags)
+    return json.dumps(record, ensure_ascii=False)
 

@@ -3,7 +3,16 @@
 The engine parses a query (:mod:`~indexer.search.query`), ranks it with the
 one executor (:mod:`~indexer.search.executor`, BM25F with the engine's
 :class:`~indexer.search.settings.RankingSettings`) and marks the hits of the
-requested page (:mod:`~indexer.search.highlight`).
+requested page (:mod:`~indexer.search.highlight`). Filters
+(:mod:`~indexer.search.filters`), a sort rule (:mod:`~indexer.search.sorting`)
+and facet counts (:mod:`~indexer.search.facets`) read the index's columns
+(:mod:`~indexer.index.columns`). An empty ``q`` is a placeholder search: every
+(filtered) document, newest first unless sorted otherwise.
+
+Counts are honest: for a keyword query, ``totalHits`` counts the documents
+matching every word when there are any; those matching only some follow them
+(``relatedHits``, each such hit marked ``_related``), reachable on the pages
+after. A total extrapolated from a sample says so (``totalHitsEstimated``).
 """
 
 from __future__ import annotations
@@ -12,17 +21,21 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
+
 from indexer.index import generations, schema
+from indexer.index.columns import open_columns
 from indexer.index.postings import PostingsReader
-from indexer.search import results
+from indexer.search import facets, results, sorting
+from indexer.search.executor import Ranking
+from indexer.search.filters import Compiler, FilterError
+from indexer.search.options import MAX_HITS_PER_PAGE, SearchOptions, search_options
 from indexer.search.accents import AccentModel, ModelKeeper
 from indexer.search.executor import Executor
 from indexer.search.highlight import HighlightGroup, Occurrences, mark, match_spans, snippet
 from indexer.search.query import Query, QueryError, compile_query, parse
 from indexer.search.settings import DEFAULT, RankingSettings
 from indexer.search.suggest import MAX_SUGGEST_CHARS, completions
-
-MAX_HITS_PER_PAGE = 100
 
 __all__ = ["MAX_HITS_PER_PAGE", "MAX_SUGGEST_CHARS", "SearchEngine"]
 
@@ -57,8 +70,14 @@ class SearchEngine:
         except BaseException:
             searcher.close()
             raise
+        try:
+            columns = open_columns(postings)
+        except BaseException:
+            searcher.close()
+            raise
         old = self._searcher
-        self._searcher, self._postings = searcher, postings
+        self._searcher, self._postings, self._columns = searcher, postings, columns
+        self._filters = Compiler(columns)
         self._executor = Executor(postings, self.settings)
         self._generation = gen
         self._opened += 1
@@ -99,35 +118,100 @@ class SearchEngine:
         with self._lock:
             return compile_query(parse(q), self.settings, self._restore)
 
-    def search(self, q: str, page: int = 1, hits_per_page: int = 10) -> dict:
+    def search(self, q: str | None = "", page: int | None = None, hits_per_page: int | None = None,
+               **options) -> dict:
         """Ranked, highlighted hits of ``q``: the JSON object of the CLI and API.
 
-        Raises QueryError for an empty or over-long query and for a page or
-        page size out of range.
+        ``options`` are :func:`~indexer.search.options.search_options`'s
+        (``offset``, ``limit``, ``filter``, ``sort``, ``facets``,
+        ``attributes_to_retrieve``, ``attributes_to_highlight``,
+        ``highlight_pre_tag``, ``highlight_post_tag``, ``crop_length``,
+        ``matching_strategy``). Raises QueryError for an over-long query, a
+        query with nothing searchable in it and any bad parameter.
         """
         started = time.perf_counter()
-        if not isinstance(page, int) or page < 1:
-            raise QueryError("invalid_page", "page must be an integer ≥ 1.")
-        if not isinstance(hits_per_page, int) or not 1 <= hits_per_page <= MAX_HITS_PER_PAGE:
-            raise QueryError("invalid_hits_per_page",
-                             f"hitsPerPage must be an integer from 1 to {MAX_HITS_PER_PAGE}.")
-        clauses = parse(q)
+        q = q or ""
+        opts = search_options(page=page, hits_per_page=hits_per_page, **options)
+        placeholder = not q.strip()
+        clauses = [] if placeholder else parse(q)
         with self._lock:
-            query = compile_query(clauses, self.settings, self._restore)
-            docnums, scores, total = self._executor.rank(query, page * hits_per_page)
-            first = (page - 1) * hits_per_page
-            window = list(zip(docnums[first:].tolist(), scores[first:].tolist()))
-            groups = list(query.groups) if query.tiered else self._informative(query.groups)
-            occurrences = Occurrences(self._postings, [d for d, _ in window])
-            hits = [self._hit(docnum, score, groups, occurrences) for docnum, score in window]
-        return results.answer(q, hits, total, page, hits_per_page,
-                              (time.perf_counter() - started) * 1000, query.suggestion)
+            allowed = self._allowed(opts.filter)
+            order = None
+            if opts.sort is not None:
+                order = sorting.order_key(self._columns.dates, opts.sort.descending)
+            wanted = opts.start + max(opts.count, 1)
+            if placeholder:
+                query, ranking = None, self._placeholder(allowed, opts.sort or sorting.NEWEST_FIRST, wanted)
+            else:
+                query = compile_query(clauses, self.settings, self._restore)
+                ranking = self._executor.rank(query, wanted, allowed=allowed, order=order)
+            related = self._related_flags(ranking)
+            total, related_total = self._counts(query, ranking, opts.matching_strategy)
+            window = list(zip(ranking.docnums.tolist(), ranking.scores.tolist(), related.tolist()))
+            if opts.matching_strategy == "all" and query is not None and query.tiered:
+                window = [w for w in window if not w[2]]
+            window = window[opts.start:opts.start + opts.count]
+            groups = [] if query is None else list(query.groups) if query.tiered else self._informative(query.groups)
+            occurrences = Occurrences(self._postings, [d for d, _, _ in window])
+            hits = [self._hit(docnum, score, groups, occurrences, opts, rel) for docnum, score, rel in window]
+            facet_answer = None
+            if opts.facets is not None:
+                facet_answer = self._facets(ranking, opts.facets, total, query is not None and query.tiered)
+        return results.answer(q, hits, total, related_total, ranking.estimated, opts,
+                              (time.perf_counter() - started) * 1000, None if query is None else query.suggestion,
+                              facet_answer)
+
+    def _allowed(self, filter_value) -> np.ndarray | None:
+        try:
+            return self._filters.mask(filter_value)
+        except FilterError as e:
+            raise QueryError("invalid_search_filter", e.message) from None
+
+    def _placeholder(self, allowed: np.ndarray | None, rule: sorting.SortRule, limit: int) -> Ranking:
+        """Every live (allowed) document, in the rule's order (then document number)."""
+        docs = self._postings.live_mask()
+        if allowed is not None:
+            docs = docs & allowed
+        candidates = np.flatnonzero(docs)
+        order = sorting.order_key(self._columns.dates, rule.descending)[candidates]
+        best = sorting.top(order, np.zeros(len(candidates)), limit)
+        return Ranking(candidates[best].astype(np.int32), np.zeros(len(best)), len(candidates), len(candidates),
+                       False, candidates, None)
+
+    @staticmethod
+    def _related_flags(ranking: Ranking) -> np.ndarray:
+        """Per ranked document: True if it matches only some of the query's words."""
+        if ranking.in_complete is None or not len(ranking.docnums):
+            return np.zeros(len(ranking.docnums), dtype=bool)
+        at = np.searchsorted(ranking.candidates, ranking.docnums)
+        return ~ranking.in_complete[at]
+
+    @staticmethod
+    def _counts(query: Query | None, ranking: Ranking, strategy: str) -> tuple[int, int]:
+        """(totalHits, relatedHits): the documents matching every word when there
+        are any, then the others (0 with ``matchingStrategy`` ``all``)."""
+        if query is None or not query.tiered or ranking.complete == 0:
+            return (0, 0) if strategy == "all" and query is not None and query.tiered else (ranking.total, 0)
+        return ranking.complete, 0 if strategy == "all" else ranking.total - ranking.complete
+
+    def _facets(self, ranking: Ranking, wanted: tuple[str, ...], total: int, tiered: bool) -> tuple[dict, dict]:
+        matches = np.zeros(self._postings.doc_count_all, dtype=bool)
+        if ranking.candidates is not None and total:
+            counted = ranking.candidates
+            if tiered and ranking.in_complete is not None and ranking.complete:
+                counted = counted[ranking.in_complete]
+            matches[counted] = True
+            # a phrase's candidates hold its syllables, not all of them the phrase:
+            # their counts are scaled to the (checked or estimated) total
+            scale = total / len(counted) if len(counted) != total else 1.0
+            return facets.distribution(self._columns, matches, wanted, scale)
+        return facets.distribution(self._columns, matches, wanted)
 
     def count(self, q: str) -> int:
         """The exact number of documents matching ``q``: every phrase candidate
         checked (``search`` estimates past the ones it needs for its page)."""
         with self._lock:
-            return self._executor.rank(self.compile(q), 1, exact_total=True)[2]
+            return self._executor.rank(self.compile(q), 1, exact_total=True).total
 
     def _informative(self, groups) -> list[HighlightGroup]:
         """The groups of a free-text query without its near-ubiquitous
@@ -148,10 +232,12 @@ class SearchEngine:
         return (title, match_spans(occurrences, schema.TITLE_FOLDED, docnum, title, groups),
                 body, match_spans(occurrences, schema.BODY_FOLDED, docnum, body, groups))
 
-    def _hit(self, docnum: int, score: float, groups, occurrences: Occurrences) -> dict:
+    def _hit(self, docnum: int, score: float, groups, occurrences: Occurrences, opts: SearchOptions,
+             related: bool) -> dict:
         stored = self._searcher.stored_fields(docnum)
         title, title_spans, body, body_spans = self._marked(docnum, stored, groups, occurrences)
-        return results.hit(stored, score, mark(title, title_spans), snippet(body, body_spans))
+        return results.hit(stored, score, mark(title, title_spans), snippet(body, body_spans, words=opts.crop_length),
+                           opts, related)
 
     # -- did you mean, completions -----------------------------------------
     def _restore(self, folded: list[str]) -> list[str]:

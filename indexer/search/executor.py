@@ -14,21 +14,25 @@ body, see :mod:`indexer.search.scoring`):
 * an excluded word removes its documents; an excluded phrase the documents
   that hold it, checked the same lazy way.
 
-Order: tier first when the query is tiered, then score, then document
+Order: tier first when the query is tiered, then the optional ``order`` key
+(a sort rule, :mod:`indexer.search.sorting`), then score, then document
 number. The total counts the checked candidates that pass and estimates the
 share of the unchecked ones from an evenly spread sample of them (not from
-the best-scored ones, which hold a phrase far more often than the rest).
+the best-scored ones, which hold a phrase far more often than the rest); of
+them, ``complete`` match every keyword (the tier). An optional ``allowed``
+mask (a filter) removes candidates before any of it.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
+from typing import NamedTuple
 
 import numpy as np
 
 from indexer.index import schema
 from indexer.index.postings import PostingsReader
-from indexer.search import phrases, scoring
+from indexer.search import phrases, scoring, sorting
 from indexer.search.phrases import PhraseChecker
 from indexer.search.query import Query, Term
 from indexer.search.settings import RankingSettings
@@ -37,6 +41,20 @@ VERIFY_FIRST, VERIFY_MAX = 32, 4096   # candidates verified per round: small fir
 SAMPLE_EVERY = 1024                   # the total's sample: this many evenly spaced unchecked candidates
 SCORE_CACHE_BYTES = 24 * 1024 * 1024  # terms' (documents, BM25F scores) kept per executor
 DENSE_SHARE = 16                      # a term's fields merged in a dense array past n / this many postings
+
+
+class Ranking(NamedTuple):
+    """The best documents of a query, and what the total counts."""
+    docnums: np.ndarray                    # int32, best first
+    scores: np.ndarray
+    total: int                             # matches (estimated past the checked phrase candidates)
+    complete: int = 0                      # of them, matching every keyword (all of them unless tiered)
+    estimated: bool = False                # total and complete extrapolated from a sample
+    candidates: np.ndarray | None = None   # sorted docnums the total was counted from (before phrase checks)
+    in_complete: np.ndarray | None = None  # per candidate: matches every keyword (None: not tiered)
+
+
+_NONE = Ranking(np.zeros(0, np.int32), np.zeros(0), 0)
 
 
 class Executor:
@@ -121,11 +139,15 @@ class Executor:
         return docs
 
     # -- ranking -----------------------------------------------------------
-    def rank(self, query: Query, limit: int, exact_total: bool = False) -> tuple[np.ndarray, np.ndarray, int]:
-        """The best ``limit`` (document numbers, scores) and the number of
-        matches: estimated past the checked phrase candidates unless ``exact_total``."""
+    def rank(self, query: Query, limit: int, exact_total: bool = False, allowed: np.ndarray | None = None,
+             order: np.ndarray | None = None) -> Ranking:
+        """The best ``limit`` documents and the number of matches: estimated
+        past the checked phrase candidates unless ``exact_total``. ``allowed``:
+        a boolean mask of the documents that may match (a filter); ``order``: a
+        float key per document ranked after the tier and before the score,
+        larger first (:func:`indexer.search.sorting.order_key`)."""
         if query.empty or limit < 1:
-            return np.zeros(0, np.int32), np.zeros(0), 0
+            return _NONE
         scores = np.zeros(self.n, dtype=np.float64)
         matched = np.zeros(self.n, dtype=np.int16)
         for term in query.keywords:
@@ -148,17 +170,27 @@ class Executor:
             else:
                 held = self.checker.holders(alternatives)
                 suspects = held if suspects is None else suspects | held
+        if allowed is not None:
+            candidate &= allowed
         candidates = np.flatnonzero(candidate)
         if not len(candidates):
-            return candidates.astype(np.int32), np.zeros(0), 0
+            return _NONE
         key = scores[candidates]
-        if query.tiered and query.keywords:
-            key = key + (matched[candidates] == len(query.keywords)) * (float(key.max()) + 1.0)
+        complete = matched[candidates] == len(query.keywords) if query.tiered and query.keywords else None
+        primary = None
+        if order is not None:
+            primary = order[candidates] + (complete * (float(order.max()) + 1.0) if complete is not None else 0.0)
+        elif complete is not None:
+            key = key + complete * (float(key.max()) + 1.0)
         if query.phrases or (suspects is not None and suspects[candidates].any()):
             fill = len(key) if exact_total else limit
-            return self._verified_top(query, candidates, key, scores, suspects, fill, limit)
-        order = _top(key, limit)
-        return candidates[order].astype(np.int32), scores[candidates[order]], len(candidates)
+            if primary is not None:
+                key = sorting.combined_key(primary, key)
+            return self._verified_top(query, candidates, key, scores, suspects, fill, limit, complete)
+        best = _top(key, limit) if primary is None else sorting.top(primary, key, limit)
+        docnums = candidates[best]
+        return Ranking(docnums.astype(np.int32), scores[docnums], len(candidates),
+                       len(candidates) if complete is None else int(complete.sum()), False, candidates, complete)
 
     def _passes(self, query: Query, docnums: np.ndarray, suspects: np.ndarray | None) -> np.ndarray:
         """Which of ``docnums`` hold every required phrase and no excluded one."""
@@ -174,39 +206,48 @@ class Executor:
                     ok[suspect] &= ~self.checker.adjacent(phrases.of_exclusion(exclusion), docnums[suspect])
         return ok
 
-    def _verified_top(self, query, candidates, key, scores, suspects, fill: int, limit: int):
+    def _verified_top(self, query, candidates, key, scores, suspects, fill: int, limit: int,
+                      complete: np.ndarray | None) -> Ranking:
         """Candidates checked best first until ``fill`` of them pass (or none is
         left); the best ``limit`` that pass, and the total (the unchecked part estimated)."""
-        order = np.zeros(0, np.int64)        # the best candidates, ranked as far as needed
-        kept: list[int] = []
+        order = np.zeros(0, np.int64)        # positions in ``candidates``, best first, ranked as far as needed
+        kept: list[int] = []        # positions in ``candidates``
         checked, size = 0, max(VERIFY_FIRST, 2 * limit)
         while checked < len(key) and len(kept) < fill:
             # A common phrase fills the page from its first few candidates;
             # a rare one needs them all, read in ever larger rounds.
             if checked + size > len(order):
                 order = _top(key, min(len(key), max(checked + size, 4 * len(order))))
-            batch = candidates[order[checked:checked + size]]
+            batch = order[checked:checked + size]
             size = min(size * 4, VERIFY_MAX)
-            kept.extend(batch[self._passes(query, batch, suspects)].tolist())
+            kept.extend(batch[self._passes(query, candidates[batch], suspects)].tolist())
             checked += len(batch)
         unchecked = np.ones(len(key), dtype=bool)
         unchecked[order[:checked]] = False
-        rest = candidates[unchecked]
-        total = len(kept) + self._estimated_passes(query, rest, suspects)
-        docnums = np.asarray(kept[:limit], dtype=np.int32)
-        return docnums, scores[docnums], total
+        passed, passed_complete, estimated = self._estimated_passes(
+            query, candidates, np.flatnonzero(unchecked), suspects, complete)
+        kept_at = np.asarray(kept, dtype=np.int64)
+        in_complete = len(kept) if complete is None else int(complete[kept_at].sum())
+        docnums = candidates[kept_at[:limit]].astype(np.int32)
+        return Ranking(docnums, scores[docnums], len(kept) + passed, in_complete + passed_complete, estimated,
+                       candidates, complete)
 
-    def _estimated_passes(self, query: Query, docnums: np.ndarray, suspects: np.ndarray | None) -> int:
-        """How many of ``docnums`` (sorted) pass: exact up to SAMPLE_EVERY of
-        them, beyond that extrapolated from an evenly spaced sample (deterministic)."""
-        if not len(docnums):
-            return 0
-        if len(docnums) <= SAMPLE_EVERY:
-            sample = docnums
+    def _estimated_passes(self, query: Query, candidates: np.ndarray, at: np.ndarray, suspects: np.ndarray | None,
+                          complete: np.ndarray | None) -> tuple[int, int, bool]:
+        """How many of the candidates at positions ``at`` (sorted) pass, how many
+        of those match every keyword, and whether that was extrapolated: exact up
+        to SAMPLE_EVERY of them, beyond that from an evenly spaced sample (deterministic)."""
+        if not len(at):
+            return 0, 0, False
+        if len(at) <= SAMPLE_EVERY:
+            sample = at
         else:
-            sample = docnums[np.linspace(0, len(docnums) - 1, SAMPLE_EVERY).astype(np.int64)]
-        passed = int(self._passes(query, sample, suspects).sum())
-        return round(passed * len(docnums) / len(sample))
+            sample = at[np.linspace(0, len(at) - 1, SAMPLE_EVERY).astype(np.int64)]
+        ok = self._passes(query, candidates[sample], suspects)
+        scale = len(at) / len(sample)
+        passed = round(int(ok.sum()) * scale)
+        full = passed if complete is None else round(int((ok & complete[sample]).sum()) * scale)
+        return passed, full, len(sample) < len(at)
 
     def document_frequency(self, folded: str) -> int:
         """Live documents holding a folded syllable in the body."""

@@ -119,13 +119,27 @@ def _snap_right(text: str, i: int, floor: int) -> int:
     return space if space != -1 else i
 
 
-def _windows(text: str, spans: Sequence[tuple[int, int]]) -> list[tuple[int, int, int]]:
+def _word_end(text: str, start: int, words: int) -> int:
+    """Where the ``words``-th space-separated word from ``start`` ends."""
+    at = start
+    for _ in range(words):
+        at = text.find(" ", at + 1)
+        if at == -1:
+            return len(text)
+    return at
+
+
+def _windows(text: str, spans: Sequence[tuple[int, int]], words: int | None) -> list[tuple[int, int, int]]:
     """Candidate fragments (score, start, end): one starting near each span,
     scored by the distinct matched words it shows, then by its matches."""
     out = []
     for i, (s, e) in enumerate(spans):
-        start = _snap_left(text, s - CONTEXT_BEFORE, s)
-        end = _snap_right(text, start + FRAGMENT_CHARS, e)
+        if words is None:
+            start = _snap_left(text, s - CONTEXT_BEFORE, s)
+            end = _snap_right(text, start + FRAGMENT_CHARS, e)
+        else:
+            start = _snap_left(text, text.rfind(" ", 0, max(0, s - 1)) if words > 2 else s, s)
+            end = max(_word_end(text, start, words), e)
         inside = [(a, b) for a, b in spans[i:] if b <= end]
         distinct = {text[a:b].lower() for a, b in inside}
         out.append((len(distinct) * 100 + len(inside), start, end))
@@ -137,15 +151,19 @@ def _squeeze(fragment: str) -> str:
     return " ".join(fragment.split())
 
 
-def snippet(text: str, spans: Sequence[tuple[int, int]], fragments: int = 2) -> str:
-    """Up to ``fragments`` best non-overlapping fragments, in text order, joined by ``…``."""
+def snippet(text: str, spans: Sequence[tuple[int, int]], fragments: int = 2, words: int | None = None) -> str:
+    """Up to ``fragments`` best non-overlapping fragments, in text order, joined
+    by ``…``; with ``words`` (Meilisearch's ``cropLength``), one fragment of
+    about that many words (a word before the first match, the rest after)."""
     if not text:
         return ""
+    if words is not None:
+        fragments = 1
     if not spans:
-        end = _snap_right(text, FRAGMENT_CHARS, 1)
+        end = _snap_right(text, FRAGMENT_CHARS, 1) if words is None else _word_end(text, 0, words)
         return _squeeze(mark(text, [], 0, end)) + (ELLIPSIS if end < len(text) else "")
     chosen: list[tuple[int, int]] = []
-    for _, start, end in sorted(_windows(text, spans), key=lambda w: (-w[0], w[1])):
+    for _, start, end in sorted(_windows(text, spans, words), key=lambda w: (-w[0], w[1])):
         if all(end <= a or start >= b for a, b in chosen):
             chosen.append((start, end))
             if len(chosen) == fragments:

@@ -417,3 +417,32 @@ def test_phrase_totals_prints_estimate_and_exact_for_each_phrase(data, tmp_path)
         for row in rows:
             query = " ".join(row[:-5])
             assert int(row[-4].replace(",", "")) == engine.search(query, hits_per_page=100)["totalHits"]
+
+
+# -- filtered, sorted, faceted ------------------------------------------------------
+
+def test_generated_fields_are_fixed_by_the_id_and_spread():
+    a, b = speed.generated_fields("vietnews-1"), speed.generated_fields("vietnews-1")
+    assert a == b and a["topic"] in speed.GENERATED_TOPICS and a["source"] in speed.GENERATED_SOURCES
+    topics = {speed.generated_fields(f"x{i}")["topic"] for i in range(500)}
+    assert topics == set(speed.GENERATED_TOPICS)
+    years = {speed.generated_fields(f"x{i}")["date"][:4] for i in range(500)}
+    assert years == {str(y) for y in range(2015, 2025)}
+
+
+def test_the_filtered_section_times_every_variant_beside_the_plain_queries(data, tmp_path):
+    stdout = io.StringIO()
+    json_out = tmp_path / "out.jsonl"
+    with contextlib.redirect_stdout(stdout):
+        rc = speed.main(["--data", str(data), "--limit", "40", "--sections", "build,filtered",
+                         "--queries-per-shape", "2", "--json-out", str(json_out)])
+    assert rc == 0
+    records = [json.loads(line) for line in json_out.read_text().splitlines()]
+    filtered = [r for r in records if r["section"] == "filtered"]
+    assert {r["variant"] for r in filtered} == set(speed.FILTER_VARIANTS)
+    overall = {r["variant"]: r for r in filtered if r["shape"] == "all"}
+    assert overall["plain"]["ratio_p50"] == 1.0 and all(r["n"] > 0 for r in overall.values())
+    assert any(f'topic = "{t}"' in overall["filter"]["options"]["filter"] for t in speed.GENERATED_TOPICS)
+    corpus_line = next(iter(speed.iter_docs(data)))
+    assert corpus_line.id                                 # the data itself is never rewritten
+    assert "Filtered, sorted, faceted" in stdout.getvalue()

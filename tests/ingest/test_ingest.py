@@ -520,8 +520,8 @@ def test_jsonl_bad_lines_reported_and_skipped(tmp_path, monkeypatch):
         _jl(id="a10", text="x" * 51),                                               # 10 too large
         _jl(id="a11", title="có\u0000NUL", text="x"),                               # 11 NUL
         _jl(id="a1", text="trùng id"),                                              # 12 duplicate
-        _jl(id="a13", text="x", url="javascript:alert(1)"),                         # 13 bad url
-        _jl(id="a14", text="x", date="14/07/2020"),                                 # 14 bad date
+        _jl(id="a13", text="x", url="javascript:alert(1)"),                         # 13 bad url: kept without it
+        _jl(id="a14", text="x", date="14/07/2020"),                                 # 14 bad date: kept without it
         _jl(id="a15", text="x", title=None, url="", date=None),                     # 15 ok
     ]
     raw = ("\n".join(lines) + "\n").encode("utf-8")
@@ -532,10 +532,11 @@ def test_jsonl_bad_lines_reported_and_skipped(tmp_path, monkeypatch):
     raw += b'{"id": "a19", "text": "last line, no newline, CRLF above"}'            # 19 ok
     _write(tmp_path / "d.jsonl", raw)
     arts, problems = _read_all([tmp_path])
-    assert [a.id for a in arts] == ["a1", "7", "a15", "a19"]
+    assert [a.id for a in arts] == ["a1", "7", "a13", "a14", "a15", "a19"]
     assert arts[0] == Article(id="a1", title="Tiêu đề", text="Nội dung một.", date="2022-05-28",
                               url="https://x.vn/a1", source="vietnews", relpath="d.jsonl")
-    assert arts[2] == Article(id="a15", title="", text="x", date=None, url=None, source=None, relpath="d.jsonl")
+    assert (arts[2].url, arts[3].date) == (None, None)
+    assert arts[4] == Article(id="a15", title="", text="x", date=None, url=None, source=None, relpath="d.jsonl")
     got = {p.path: p.reason for p in problems}
     assert sorted(got) == sorted(f"d.jsonl:{n}" for n in (2, 4, 5, 6, 7, 9, 10, 11, 12, 13, 14, 16, 17, 18))
     assert got["d.jsonl:2"].startswith("line 2: invalid JSON")
@@ -548,7 +549,9 @@ def test_jsonl_bad_lines_reported_and_skipped(tmp_path, monkeypatch):
     assert got["d.jsonl:11"] == "line 11: 'title' contains a NUL character"
     assert got["d.jsonl:12"] == "line 12: duplicate id 'a1' (first on line 1): skipped"
     assert got["d.jsonl:13"].startswith("line 13: invalid 'url'")
+    assert got["d.jsonl:13"].endswith("(the article is kept without its 'url')")
     assert got["d.jsonl:14"].startswith("line 14: invalid 'date' '14/07/2020'")
+    assert got["d.jsonl:14"].endswith("(the article is kept without its 'date')")
     assert got["d.jsonl:16"] == "line 16: invalid UTF-8 at byte %d of the line" % bad16.index(b"\xff")
     assert got["d.jsonl:17"].startswith("line 17: 'text' contains an unpaired surrogate")
     assert got["d.jsonl:18"] == "line 18: 'id' must be a string or an integer, not bool"
@@ -604,10 +607,10 @@ def test_jsonl_gz_valid_truncated_and_not_gzip(tmp_path):
 # --------------------------------------------------------------------------- validate_article / round trip
 
 def test_validate_article_ok_and_conversions():
-    art = validate_article({"id": 12, "text": "x", "title": "t", "topic": "ignored", "date": "2020-07-14 06:55",
-                            "url": "HTTPS://Example.vn/a?b=1", "source": ""}, relpath="r.jsonl")
+    art = validate_article({"id": 12, "text": "x", "title": "t", "topic": " Thể  thao ", "date": "2020-07-14 06:55",
+                            "url": "HTTPS://Example.vn/a?b=1", "source": "", "other": 1}, relpath="r.jsonl")
     assert art == Article(id="12", title="t", text="x", date="2020-07-14T06:55",
-                          url="HTTPS://Example.vn/a?b=1", source=None, relpath="r.jsonl")
+                          url="HTTPS://Example.vn/a?b=1", source=None, relpath="r.jsonl", topic="Thể thao")
     assert validate_article({"id": "x", "text": "y", "date": "2020-02-29T23:59:59+07:00"}, "").date == \
         "2020-02-29T23:59:59+07:00"
 
@@ -623,6 +626,10 @@ def test_validate_article_ok_and_conversions():
     ({"id": "a", "text": "x", "date": "2019-02-29"}, "invalid 'date' '2019-02-29'"),
     ({"id": "a", "text": "x", "url": "ftp://x"}, "invalid 'url' 'ftp://x'"),
     ({"id": "a", "text": "x", "source": "s\x00"}, "'source' contains a NUL character"),
+    ({"id": "a", "text": "x", "topic": 7}, "'topic' must be a string, not int"),
+    ({"id": "a", "text": "x", "tags": "bóng đá"}, "'tags' must be a list of strings, not str"),
+    ({"id": "a", "text": "x", "tags": ["bóng đá", 3]}, "'tags' must be a string, not int"),
+    ({"id": "a", "text": "x", "topic": "Thể\nthao" * 100}, "'topic' too long"),
     ({"id": "a", "text": "x\ud800"}, "'text' contains an unpaired surrogate"),
 ])
 def test_validate_article_errors(record, message):
@@ -660,7 +667,9 @@ _opt = st.none() | st.text(st.characters(blacklist_characters="\x00", blacklist_
     text=_text,
     date=st.none() | st.sampled_from(["2020-07-14T06:55:40", "2015-08-04T11:41", "2022-05-28"]),
     url=st.none() | st.builds(lambda s: "https://x.vn/" + s, st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7e))),
-    source=st.none() | st.text(st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)), min_size=1),
+    # as validation keeps a keyword: NFC, whitespace collapsed, no control characters
+    source=st.none() | st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=200).map(
+        lambda s: unicodedata.normalize("NFC", " ".join(s.split()))).filter(lambda s: 0 < len(s) <= 200),
 )
 def test_roundtrip_property(id_, title, text, date, url, source):
     art = Article(id=id_, title=title, text=text, date=date, url=url, source=source, relpath="rt.jsonl")
@@ -688,3 +697,44 @@ def test_parse_txt_never_alters_or_invents_text(lines):
     assert art.text.strip()
     for line in art.text.split("\n"):
         assert line == "" or line in raw_lines
+
+
+# --------------------------------------------------------------------------- topic, source, tags
+
+@pytest.mark.parametrize("record,expected", [
+    # Tuổi Trẻ writes some sections decomposed (NFD): stored NFC, so filters and facets see one value
+    ({"topic": unicodedata.normalize("NFD", "Thời sự"), "source": "Tuổi Trẻ"}, ("Thời sự", "Tuổi Trẻ", ())),
+    ({"topic": "  Thể   thao ", "tags": ["V-League", "bóng đá", "V-League", ""]},
+     ("Thể thao", None, ("V-League", "bóng đá"))),
+    ({"topic": "", "source": None, "tags": []}, (None, None, ())),
+])
+def test_keyword_fields_are_nfc_trimmed_and_deduplicated(record, expected):
+    art = validate_article({"id": "a", "text": "Nội dung.", **record}, "r")
+    assert (art.topic, art.source, art.tags) == expected
+
+
+@pytest.mark.parametrize("field,value,message", [
+    ("date", "2020-13-01", "invalid 'date' '2020-13-01'"),
+    ("topic", ["Thể thao"], "'topic' must be a string, not list"),
+    ("tags", "bóng đá", "'tags' must be a list of strings, not str"),
+    ("url", "ftp://vnexpress.net/a", "invalid 'url'"),
+])
+def test_a_bad_optional_field_in_a_jsonl_line_is_reported_by_file_and_line_and_the_article_kept(
+        tmp_path, field, value, message):
+    good = {"id": "a1", "title": "Tuyển Việt Nam thắng", "text": "Bóng đá.", "topic": "Thể thao",
+            "source": "VnExpress", "date": "2024-01-02", "tags": ["bóng đá"], "url": "https://vnexpress.net/a1"}
+    _write(tmp_path / "d.jsonl", _jl(id="a0", text="Mở đầu.") + "\n" + _jl(**{**good, field: value}) + "\n")
+    arts, problems = _read_all([tmp_path])
+    assert [a.id for a in arts] == ["a0", "a1"]
+    kept = arts[1]
+    assert getattr(kept, field) in (None, ())
+    assert all(getattr(kept, f) == good[f] if f != "tags" else kept.tags == tuple(good["tags"])
+               for f in ("date", "topic", "url", "tags") if f != field)
+    assert [(p.path, p.reason.split(": ", 1)[0]) for p in problems] == [("d.jsonl:2", "line 2")]
+    assert message in problems[0].reason and f"kept without its '{field}'" in problems[0].reason
+
+
+def test_topic_and_tags_round_trip_through_jsonl(tmp_path):
+    art = Article(id="a", title="t", text="x", date="2024-01-02", url=None, source="Tuổi Trẻ", relpath="rt.jsonl",
+                  topic="Giáo dục", tags=("tuyển sinh", "đại học"))
+    assert _roundtrip(art, tmp_path) == [art]

@@ -149,14 +149,17 @@ def test_lone_quote_reads_the_rest_as_words(engine):
     assert engine.search('đảng "viên')["totalHits"] == engine.search("đảng viên")["totalHits"]
 
 
-@pytest.mark.parametrize("q", ["", "   ", "\n\t"])
-def test_empty_query_is_a_clear_error(engine, q):
-    with pytest.raises(QueryError) as e:
-        engine.search(q)
-    assert e.value.code == "empty_query"
+@pytest.mark.parametrize("q", ["", "   ", "\n\t", None])
+def test_an_empty_query_is_a_placeholder_search_newest_first(engine, q):
+    result = engine.search(q, hits_per_page=100)
+    assert result["totalHits"] == engine.stats()["documents"] == len(result["hits"])
+    dated = [h["date"] for h in result["hits"] if h["date"]]
+    assert dated and dated == sorted(dated, reverse=True)
+    assert all(h["date"] for h in result["hits"][:len(dated)])          # undated ones last
+    assert result["suggestion"] is None and not any(h["_related"] for h in result["hits"])
 
 
-@pytest.mark.parametrize("page, per_page, code", [(0, 10, "invalid_page"), (1, 0, "invalid_hits_per_page"),
+@pytest.mark.parametrize("page, per_page, code", [(0, 10, "invalid_page"), (1, -1, "invalid_hits_per_page"),
                                                   (1, 10_000, "invalid_hits_per_page")])
 def test_bad_paging_is_a_clear_error(engine, page, per_page, code):
     with pytest.raises(QueryError) as e:
@@ -197,10 +200,10 @@ def test_pagination_is_consistent(engine):
 
 def test_result_shape(engine):
     result = engine.search("đảng viên")
-    assert set(result) == {"query", "hits", "totalHits", "totalPages", "page", "hitsPerPage",
-                           "processingTimeMs", "suggestion"}
+    assert set(result) == {"query", "hits", "totalHits", "totalPages", "page", "hitsPerPage", "relatedHits",
+                           "totalHitsEstimated", "processingTimeMs", "suggestion"}
     hit = result["hits"][0]
-    assert {"id", "title", "date", "source", "_formatted", "_score"} <= set(hit)
+    assert set(hit) == {"id", "title", "date", "topic", "source", "url", "tags", "_formatted", "_score", "_related"}
     assert set(hit["_formatted"]) == {"title", "body"}
 
 

@@ -138,7 +138,7 @@ QUERIES = [
 @pytest.mark.parametrize("q", QUERIES)
 def test_order_scores_and_totals_equal_the_oracles(engine, oracle, q):
     query = engine.compile(q)
-    docnums, scores, total = engine._executor.rank(query, 10_000)
+    docnums, scores, total = engine._executor.rank(query, 10_000)[:3]
     expected = oracle.rank(query)
     assert total == len(expected)
     assert docnums.tolist() == [d for d, _ in expected]
@@ -161,7 +161,7 @@ def test_other_settings_rank_as_the_oracle_says(engine, settings):
         oracle = Oracle(other)
         for q in ["đảng ủy", "Bác Hồ", "dang vien thanh pho", '"đoàn kết" đảng']:
             query = other.compile(q)
-            docnums, scores, total = other._executor.rank(query, 10_000)
+            docnums, scores, total = other._executor.rank(query, 10_000)[:3]
             expected = oracle.rank(query)
             assert docnums.tolist() == [d for d, _ in expected]
             assert scores.tolist() == pytest.approx([s for _, s in expected], rel=1e-6, abs=1e-9)

@@ -8,6 +8,7 @@ cannot drift apart.
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -59,6 +60,9 @@ class ValidatingClient:
     def post(self, *args, **kwargs):
         return self._check(self.client.post(*args, **kwargs))
 
+    def put(self, *args, **kwargs):
+        return self._check(self.client.put(*args, **kwargs))
+
 
 @pytest.fixture
 def api(client):
@@ -106,11 +110,16 @@ def test_openapi_document_is_valid_and_served(api):
 
 
 def test_every_api_route_is_documented(app):
-    documented = {path.replace("{id}", "<path:article_id>") for path in spec()["paths"]}
+    def shape(path: str) -> str:          # /indexes/{indexUid}/search and /indexes/<index_uid>/search alike
+        return re.sub(r"\{\w+\}|<(?:\w+:)?\w+>", "{}", path)
+
+    documented = {shape(path): set(operations) for path, operations in spec()["paths"].items()}
     for rule in app.url_map.iter_rules():
         if rule.endpoint == "static":
             continue
-        assert rule.rule in documented, rule.rule
+        assert shape(rule.rule) in documented, rule.rule
+        methods = {m.lower() for m in rule.methods} - {"head", "options"}
+        assert methods <= documented[shape(rule.rule)], (rule.rule, methods)
 
 
 # -- search ----------------------------------------------------------------------
@@ -119,8 +128,8 @@ def test_search_shape_and_highlighting(api):
     assert response.status_code == 200
     assert response.mimetype == "application/json"
     data = response.get_json()
-    assert list(data) == ["query", "hits", "totalHits", "totalPages", "page", "hitsPerPage",
-                          "processingTimeMs", "suggestion"]
+    assert list(data) == ["query", "hits", "totalHits", "totalPages", "page", "hitsPerPage", "relatedHits",
+                          "totalHitsEstimated", "processingTimeMs", "suggestion"]
     assert data["query"] == "dang uy" and data["page"] == 1 and data["hitsPerPage"] == 10
     assert data["totalHits"] == 5 and data["totalPages"] == 1 and len(data["hits"]) == 5
     for hit in data["hits"]:
@@ -166,9 +175,6 @@ def test_search_default_page_size_comes_from_config(make_app):
 
 
 @pytest.mark.parametrize("query, code", [
-    ({}, "missing_query"),
-    ({"q": ""}, "empty_query"),
-    ({"q": "   "}, "empty_query"),
     ({"q": "đảng " * 300}, "query_too_long"),
     ({"q": "dang", "page": "0"}, "invalid_page"),
     ({"q": "dang", "page": "-1"}, "invalid_page"),
@@ -176,13 +182,21 @@ def test_search_default_page_size_comes_from_config(make_app):
     ({"q": "dang", "page": "1.5"}, "invalid_page"),
     ({"q": "dang", "page": ""}, "invalid_page"),
     ({"q": "dang", "page": "9" * 5000}, "invalid_page"),
-    ({"q": "dang", "hitsPerPage": "0"}, "invalid_hits_per_page"),
+    ({"q": "dang", "hitsPerPage": "-1"}, "invalid_hits_per_page"),
     ({"q": "dang", "hitsPerPage": "10000"}, "invalid_hits_per_page"),
     ({"q": "dang", "hitsPerPage": "ten"}, "invalid_hits_per_page"),
+    ({"q": "dang", "hitsPerPage": "--0"}, "invalid_hits_per_page"),
+    ({"q": "dang", "offset": "-"}, "invalid_search_offset"),
     ({"q": "dang", "hitsPerPage": "101"}, "invalid_hits_per_page"),
 ])
 def test_search_bad_parameters_are_400_in_one_shape(api, query, code):
     assert_error(api.get("/api/search", query_string=query), 400, code)
+
+
+@pytest.mark.parametrize("query", [{}, {"q": ""}, {"q": "   "}])
+def test_no_query_is_a_placeholder_search_of_every_document(api, query):
+    data = api.get("/api/search", query_string=query).get_json()
+    assert data["totalHits"] == 5 and len(data["hits"]) == 5 and data["suggestion"] is None
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -254,7 +268,7 @@ def test_unknown_api_route_and_wrong_method_are_json(client):
     response = client.get("/api/reindex")
     assert_error(response, 405, "method_not_allowed")
     assert "POST" in response.headers["Allow"]
-    assert_error(client.post("/api/search?q=dang"), 405, "method_not_allowed")
+    assert_error(client.delete("/api/search?q=dang"), 405, "method_not_allowed")
 
 
 def test_missing_index_is_503_until_one_is_built(make_app, tmp_path, corpus_dir):

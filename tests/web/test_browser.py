@@ -66,11 +66,11 @@ def _vnsearch_command() -> list[str]:
 
 
 class Server:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, corpus: Path | None = None, hits_per_page: int = 2) -> None:
         from indexer import build
 
-        corpus = root / "corpus"
-        corpus.mkdir()
+        corpus = corpus or root / "corpus"
+        corpus.mkdir(exist_ok=True)
         for page in sorted((REPO / "corpus").glob("*.txt")):
             shutil.copy(page, corpus / page.name)
         (corpus / "hostile.jsonl").write_text(json.dumps(HOSTILE, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -81,7 +81,7 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = root / "server.log"
         env = {**os.environ, "VNSEARCH_INDEX_DIR": str(self.index), "VNSEARCH_CORPUS_DIR": str(corpus),
-               "VNSEARCH_HITS_PER_PAGE": "2", "PYTHONUNBUFFERED": "1"}
+               "VNSEARCH_HITS_PER_PAGE": str(hits_per_page), "PYTHONUNBUFFERED": "1"}
         env.pop("VNSEARCH_ADMIN_TOKEN", None)
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
