@@ -329,6 +329,7 @@ class VnPerDocWriter(W3PerDocWriter):
 
     def __init__(self, codec, storage, segment) -> None:
         super().__init__(codec, storage, segment)
+        self._in_doc = False
         self._columns_file = segment.create_file(storage, columns.SUFFIX)
         self._column_docs: list[dict] = []
         self._doc_columns: dict = {}
@@ -340,6 +341,7 @@ class VnPerDocWriter(W3PerDocWriter):
 
     def start_doc(self, docnum) -> None:
         super().start_doc(docnum)
+        self._in_doc = True
         self._doc_spans = {}
         self._doc_columns = {}
 
@@ -354,6 +356,9 @@ class VnPerDocWriter(W3PerDocWriter):
 
     def finish_doc(self) -> None:
         super().finish_doc()
+        if not self._in_doc:        # Whoosh's close() finishes a document again
+            return
+        self._in_doc = False
         self._column_docs.append(self._doc_columns)
         empty = np.zeros(0, np.int64)
         for field in TEXT_FIELDS:
@@ -368,6 +373,7 @@ class VnPerDocWriter(W3PerDocWriter):
 
     def cancel_doc(self) -> None:
         super().cancel_doc()
+        self._in_doc = False
         self._doc_spans = {}
         self._doc_columns = {}
 

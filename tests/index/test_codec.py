@@ -158,3 +158,15 @@ def test_a_file_that_is_not_the_codecs_is_refused(tmp_path):
     path.write_bytes(b"VNPOST02" + b"\0" * 64)
     with pytest.raises(ValueError, match="not a vnsearch file of this version"):
         codec.PostingsFile(codec._Blob.at(path)).find("body_f", b"dang")
+
+
+def test_every_segment_has_offsets_and_columns_for_each_of_its_documents(whoosh_searcher):
+    from indexer.index import columns
+    for leaf, _ in whoosh_searcher.reader().leaf_readers():
+        postings = codec.open_postings(leaf)
+        postings.spans(0, "body")                      # loads the offsets table
+        assert len(postings._offsets[0]) == 2 * leaf.doc_count_all()     # title and body of each document
+        folder, segment_id = codec._location(leaf)
+        docs, _ = columns.decode((folder / f"{segment_id}{columns.SUFFIX}").read_bytes())
+        assert docs == leaf.doc_count_all()
+        postings.close()
