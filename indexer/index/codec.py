@@ -43,6 +43,7 @@ like the segment's own files, so Whoosh's cleanup removes it with its segment.
 from __future__ import annotations
 
 import hashlib
+import mmap
 import os
 import pickle
 from bisect import bisect_left
@@ -422,6 +423,16 @@ class _Blob:
             return self._data[offset:offset + n]
         return os.pread(self._fd, n, offset)
 
+    def mapped(self, offset: int, n: int):
+        """``n`` bytes at ``offset`` as a read-only buffer: memory-mapped on a
+        file storage (the page cache, shared by every process that reads the
+        file, holds them; a lookup touches a few pages), copied otherwise."""
+        if self._data is not None:
+            return self._data[offset:offset + n]
+        if getattr(self, "_map", None) is None:
+            self._map = mmap.mmap(self._fd, 0, access=mmap.ACCESS_READ)
+        return memoryview(self._map)[offset:offset + n]
+
     def close(self) -> None:
         if self._fd is not None and self._fd >= 0:
             os.close(self._fd)
@@ -463,7 +474,7 @@ class PostingsFile:
     def table(self) -> dict[str, np.ndarray]:
         if self._table is None:
             at, n = self._blob.footer(MAGIC)
-            raw = self._blob.read(at, self._blob.size - _FOOTER - at)
+            raw = self._blob.mapped(at, self._blob.size - _FOOTER - at)
             table, offset = {}, 0
             for name, dtype in _TABLE_DTYPES:
                 table[name] = np.frombuffer(raw, dtype=dtype, count=n, offset=offset)
@@ -473,20 +484,23 @@ class PostingsFile:
 
     def find(self, fieldname: str, term_bytes: bytes) -> int | None:
         """The table row of a term, or None."""
-        table = self.table
-        # As np.uint64: a Python int would make numpy compare in float64.
-        key = np.uint64(term_key(fieldname, term_bytes))
-        i = int(np.searchsorted(table["keys"], key))
-        return i if i < len(table["keys"]) and table["keys"][i] == key else None
+        return self.find_key(np.uint64(term_key(fieldname, term_bytes)))
+
+    def find_key(self, key: np.uint64) -> int | None:
+        """The table row of a term by its :func:`term_key` (as np.uint64: a
+        Python int would make numpy compare in float64), or None."""
+        keys = self.table["keys"]
+        i = int(keys.searchsorted(key))
+        return i if i < len(keys) and keys[i] == key else None
 
     def postings(self, row: int) -> tuple[np.ndarray, np.ndarray]:
         """A term's (segment-local document numbers int32, frequencies float32)."""
         t = self.table
         count, code = int(t["counts"][row]), int(t["codes"][row])
-        wi, wf = _WIDTHS[code & 3].itemsize, _WIDTHS[code >> 2 & 3].itemsize
-        raw = self._blob.read(int(t["at"][row]), count * (wi + wf))
-        ids = np.cumsum(decode(raw, code & 3, count)).astype(np.int32)
-        return ids, decode(raw, code >> 2 & 3, count, count * wi).astype(np.float32)
+        wi, wf = _WIDTHS[code & 3], _WIDTHS[code >> 2 & 3]
+        raw = self._blob.read(int(t["at"][row]), count * (wi.itemsize + wf.itemsize))
+        ids = np.frombuffer(raw, dtype=wi, count=count).cumsum(dtype=np.int32)
+        return ids, np.frombuffer(raw, dtype=wf, count=count, offset=count * wi.itemsize).astype(np.float32)
 
     def positions(self, row: int, freqs: np.ndarray, which: np.ndarray) -> list[np.ndarray]:
         """The positions (int64) of a term's postings number ``which`` (sorted

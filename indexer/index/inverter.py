@@ -30,9 +30,22 @@ BATCH_VALUES = 1 << 21            # postings + positions handed to the codec at 
 def term_positions(value: str, folded: bool) -> dict[str, list[int]]:
     """The terms of a text in vnsearch's exact or folded analysis, each with
     its positions: what the field's Whoosh analyzer yields, without a Token
-    object through three generators per token."""
+    object through three generators per token. Both forms come from one pass
+    (a text is indexed in both, one after the other): the folded terms are the
+    exact ones folded, their positions merged."""
+    global _last
+    if _last[0] is not value:
+        exact = _exact_terms(value)
+        _last = (value, exact, _folded_terms(exact))
+    return _last[2] if folded else _last[1]
+
+
+_last: tuple = (None, None, None)
+
+
+def _exact_terms(value: str) -> dict[str, list[int]]:
     analysis = analyze(value)
-    forms = _FORMS[folded]
+    forms = _FORMS[False]
     if len(forms) > _FORMS_MAX:
         forms.clear()
     words_at: dict[int, list] = {}
@@ -43,16 +56,27 @@ def term_positions(value: str, folded: bool) -> dict[str, list[int]]:
         for token in [syl, *words_at.get(i, ())] if i in words_at else (syl,):
             term = forms.get(token.text)
             if term is None:
-                term = token.text.lower()
-                if folded:
-                    term = fold(term)
-                forms[token.text] = term
+                term = forms[token.text] = token.text.lower()
             occurrences = seen.get(term)
             if occurrences is None:
                 seen[term] = [i]
             else:
                 occurrences.append(i)
     return seen
+
+
+def _folded_terms(exact: dict[str, list[int]]) -> dict[str, list[int]]:
+    forms = _FORMS[True]
+    if len(forms) > _FORMS_MAX:
+        forms.clear()
+    out: dict[str, list[int]] = {}
+    for term, where in exact.items():
+        key = forms.get(term)
+        if key is None:
+            key = forms[term] = fold(term)
+        held = out.get(key)
+        out[key] = where if held is None else sorted(held + where)
+    return out
 
 
 class _FieldPostings:

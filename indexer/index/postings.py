@@ -86,10 +86,10 @@ class PostingsReader:
         return entry
 
     def _read(self, fieldname: str, term: str) -> tuple[Postings, list]:
-        tbytes = self._tbytes(fieldname, term)
+        key = np.uint64(codec.term_key(fieldname, self._tbytes(fieldname, term)))
         ids, weights, local = [], [], []
         for (_, offset), f, deleted in zip(self.leaves, self._files, self._deleted):
-            row = f.find(fieldname, tbytes)
+            row = f.find_key(key)
             if row is None:
                 local.append(None)
                 continue
