@@ -34,6 +34,15 @@ class Postings:
 EMPTY = Postings(np.zeros(0, np.int32), np.zeros(0, np.float32))
 
 
+def lexicon(reader) -> list[tuple[str, int]]:
+    """The exact-field (term, document frequency) pairs of every segment of an
+    open Whoosh reader (a term in several segments appears once per segment)."""
+    terms: list[tuple[str, int]] = []
+    for leaf, _ in reader.leaf_readers():
+        terms.extend(sidecar.read_lexicon(leaf))
+    return terms
+
+
 class PostingsReader:
     """Decoded postings and field lengths of one searcher, with an LRU cache.
 

@@ -19,6 +19,7 @@ from indexer.search.accents import AccentModel, ModelKeeper
 from indexer.search.executor import Executor
 from indexer.search.highlight import HighlightGroup, Occurrences, mark, match_spans, snippet
 from indexer.search.query import Query, QueryError, compile_query, parse
+from indexer.search.respell import Reading, reading
 from indexer.search.settings import DEFAULT, RankingSettings
 from indexer.search.suggest import MAX_SUGGEST_CHARS, completions
 
@@ -97,7 +98,7 @@ class SearchEngine:
     def compile(self, q: str) -> Query:
         """The query model of ``q`` (raises QueryError for an empty or over-long query)."""
         with self._lock:
-            return compile_query(parse(q), self.settings, self._restore)
+            return compile_query(parse(q), self.settings, self._restore, self._respell)
 
     def search(self, q: str, page: int = 1, hits_per_page: int = 10) -> dict:
         """Ranked, highlighted hits of ``q``: the JSON object of the CLI and API.
@@ -113,7 +114,7 @@ class SearchEngine:
                              f"hitsPerPage must be an integer from 1 to {MAX_HITS_PER_PAGE}.")
         clauses = parse(q)
         with self._lock:
-            query = compile_query(clauses, self.settings, self._restore)
+            query = compile_query(clauses, self.settings, self._restore, self._respell)
             docnums, scores, total = self._executor.rank(query, page * hits_per_page)
             first = (page - 1) * hits_per_page
             window = list(zip(docnums[first:].tolist(), scores[first:].tolist()))
@@ -156,6 +157,9 @@ class SearchEngine:
     # -- did you mean, completions -----------------------------------------
     def _restore(self, folded: list[str]) -> list[str]:
         return self.accent_model().restore(folded)
+
+    def _respell(self, exact: str, before: str | None, after: str | None) -> Reading | None:
+        return reading(exact, self.accent_model(), before, after)
 
     def accent_model(self) -> AccentModel:
         """The accent model of the open index (see :class:`~indexer.search.accents.ModelKeeper`)."""
