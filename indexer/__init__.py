@@ -13,7 +13,8 @@ Sub-packages: :mod:`indexer.analysis` (Vietnamese text analysis),
 index on disk and its builds), :mod:`indexer.search` (queries, ranking, snippets).
 """
 
-from indexer.analysis import fold
+from indexer.analysis import analyze, fold
+from indexer.analysis.telex import encode as ime_keys
 from indexer.index.build import ArticleExists, BuildReport, add_article, build
 from indexer.index.generations import IndexBusy, IndexFormatError, IndexNotFound, current_generation
 from indexer.ingest import validate_article
@@ -23,4 +24,4 @@ from indexer.search.settings import RankingSettings
 
 __all__ = ["MAX_HITS_PER_PAGE", "MAX_QUERY_CHARS", "MAX_SUGGEST_CHARS", "ArticleExists", "BuildReport",
            "IndexBusy", "IndexFormatError", "IndexNotFound", "QueryError", "RankingSettings", "SearchEngine",
-           "add_article", "build", "current_generation", "fold", "validate_article"]
+           "add_article", "analyze", "build", "current_generation", "fold", "ime_keys", "validate_article"]

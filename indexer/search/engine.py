@@ -14,10 +14,10 @@ from pathlib import Path
 
 from indexer.index import generations, schema
 from indexer.index.postings import PostingsReader
-from indexer.search import results
+from indexer.search import bigrams, results
 from indexer.search.accents import AccentModel, ModelKeeper
 from indexer.search.executor import Executor
-from indexer.search.highlight import HighlightGroup, Occurrences, mark, match_spans, snippet
+from indexer.search.highlight import HighlightGroup, Occurrences, exact_held, mark, match_spans, snippet
 from indexer.search.query import Query, QueryError, compile_query, parse
 from indexer.search.respell import Reading, reading
 from indexer.search.settings import DEFAULT, RankingSettings
@@ -47,6 +47,7 @@ class SearchEngine:
         self._generation: Path | None = None
         self._opened = 0                 # counts openings: what an accent model was built for
         self._accents = ModelKeeper()
+        self._phrases = ModelKeeper(bigrams.model_of)
         self._open()
 
     # -- lifecycle ---------------------------------------------------------
@@ -121,8 +122,9 @@ class SearchEngine:
             groups = list(query.groups) if query.tiered else self._informative(query.groups)
             occurrences = Occurrences(self._postings, [d for d, _ in window])
             hits = [self._hit(docnum, score, groups, occurrences) for docnum, score in window]
+            suggestion = self._spelled(query.suggestion)
         return results.answer(q, hits, total, page, hits_per_page,
-                              (time.perf_counter() - started) * 1000, query.suggestion)
+                              (time.perf_counter() - started) * 1000, suggestion)
 
     def count(self, q: str) -> int:
         """The exact number of documents matching ``q``: every phrase candidate
@@ -146,8 +148,9 @@ class SearchEngine:
 
     def _marked(self, docnum: int, stored: dict, groups, occurrences: Occurrences) -> tuple[str, list, str, list]:
         title, body = stored.get(schema.TITLE, ""), stored.get(schema.BODY, "")
-        return (title, match_spans(occurrences, schema.TITLE_FOLDED, docnum, title, groups),
-                body, match_spans(occurrences, schema.BODY_FOLDED, docnum, body, groups))
+        exact = exact_held(occurrences, docnum, [(schema.TITLE_FOLDED, title), (schema.BODY_FOLDED, body)], groups)
+        return (title, match_spans(occurrences, schema.TITLE_FOLDED, docnum, title, groups, exact),
+                body, match_spans(occurrences, schema.BODY_FOLDED, docnum, body, groups, exact))
 
     def _hit(self, docnum: int, score: float, groups, occurrences: Occurrences) -> dict:
         stored = self._searcher.stored_fields(docnum)
@@ -166,15 +169,34 @@ class SearchEngine:
         with self._lock:
             return self._accents.get(self._opened, self._searcher.reader(), self._generation)
 
+    def phrase_model(self) -> bigrams.PhraseModel:
+        """The phrase model of the open index (:mod:`~indexer.search.bigrams`)."""
+        with self._lock:
+            return self._phrases.get(self._opened, self._searcher.reader(), self._generation)
+
+    def _spelled(self, text: str | None) -> str | None:
+        """``text`` (canonical syllables) as the pages spell it: ``đảng uỷ`` → ``đảng ủy``."""
+        if not text:
+            return text
+        model = self.phrase_model()
+        return " ".join(model.spelled(s) for s in text.split(" "))
+
+    def _phrase_exists(self, syllables: list[str]) -> bool:
+        query = compile_query(parse('"' + " ".join(syllables) + '"'), self.settings)
+        return len(self._executor.rank(query, 1)[0]) > 0
+
     def suggest(self, prefix: str, limit: int = 8) -> list[str]:
-        """Completions of a partly typed query, diacritic-insensitive, shown
-        with accents: ``"dang v"`` → ``["đảng viên", …]``."""
+        """Completions of a partly typed query that the index holds as phrases,
+        diacritic-insensitive, shown as the pages spell them: ``"dang v"`` →
+        ``["đảng viên", …]`` (see :mod:`~indexer.search.suggest`)."""
         if not prefix or not prefix.strip() or len(prefix) > MAX_SUGGEST_CHARS:
             return []
         terms = [t for c in parse(prefix) if not c.clause.negated for t in c.syllables]
         if not terms:
             return []
-        return completions(self.accent_model(), terms, prefix[-1].isspace(), limit)
+        with self._lock:
+            return completions(self.accent_model(), self.phrase_model(), terms, prefix[-1].isspace(), limit,
+                               self._phrase_exists)
 
     # -- articles ----------------------------------------------------------
     def _stored(self, doc_id: str) -> tuple[int, dict] | None:

@@ -101,21 +101,51 @@ def _edits(word: str, first_cost: int) -> dict[str, int]:
     return out
 
 
-def candidates(folded: str, vocabulary) -> dict[str, int]:
+def _deletes(word: str) -> set[str]:
+    return {word[:i] + word[i + 1:] for i in range(len(word))}
+
+
+def deletion_index(vocabulary) -> dict[str, list[str]]:
+    """Each one-letter deletion of the vocabulary's long entries (those two
+    edits may bring within reach of an 8-letter token) -> the entries."""
+    index: dict[str, list[str]] = {}
+    for entry in vocabulary:
+        if len(entry) >= MIN_TWO_TYPOS_LETTERS - 2 and entry.isalpha() and entry.isascii():
+            for d in _deletes(entry):
+                index.setdefault(d, []).append(entry)
+    return index
+
+
+def candidates(folded: str, vocabulary, deletes: dict[str, list[str]] | None = None) -> dict[str, int]:
     """Folded syllables of ``vocabulary`` (a container) within the budget of
-    ``folded``'s length, with their cost (see the module docstring)."""
+    ``folded``'s length, with their cost (see the module docstring).
+
+    Two edits are found through ``deletes`` (:func:`deletion_index`): an entry
+    sharing a one-letter deletion with the token or with one of its
+    deletions, checked by distance; it misses entries two substitutions or
+    two insertions away, where generating them all would cost a second per
+    token."""
     if len(folded) < MIN_TYPO_LETTERS or not folded.isalpha() or not folded.isascii():
         return {}
     budget = 2 if len(folded) >= MIN_TWO_TYPOS_LETTERS else 1
-    first = _edits(folded, FIRST_LETTER_COST)
-    found = {s: c for s, c in first.items() if c <= budget and s in vocabulary}
+    found = {s: c for s, c in _edits(folded, FIRST_LETTER_COST).items() if c <= budget and s in vocabulary}
     if budget == 2:
-        for s, c in first.items():
-            if c == 1:
-                for t, d in _edits(s, FIRST_LETTER_COST).items():
-                    if c + d <= 2 and t != folded and t in vocabulary and found.get(t, 9) > c + d:
-                        found[t] = c + d
+        once = _deletes(folded)
+        keys = once | {d for s in once for d in _deletes(s)}
+        near = {e for k in keys | {folded} for e in (deletes or {}).get(k, ())}
+        near |= {k for k in keys if k in vocabulary}
+        for entry in near - found.keys() - {folded}:
+            cost = _cost(folded, entry)
+            if cost <= budget:
+                found[entry] = cost
     return found
+
+
+def _cost(a: str, b: str) -> int:
+    """The edit cost of ``a`` → ``b`` with the first letter's edits costing more."""
+    if a[:1] == b[:1]:
+        return _distance(a[1:], b[1:])
+    return min(_distance(a, b) - 1 + FIRST_LETTER_COST, FIRST_LETTER_COST + _distance(a[1:], b[1:]))
 
 
 def _context(model: AccentModel, folded: str, before: str | None, after: str | None) -> int:
@@ -131,7 +161,7 @@ def _context(model: AccentModel, folded: str, before: str | None, after: str | N
 
 def _correction(exact: str, folded: str, model: AccentModel, before: str | None,
                 after: str | None) -> Reading | None:
-    found = candidates(folded, model.syllables)
+    found = candidates(folded, model.syllables, model.deletion_index())
     if not found:
         return None
     best_cost = min(found.values())
