@@ -160,6 +160,15 @@ class MeiliTypo(BM25):
 
     def expansions(self, word: str) -> dict[int, int]:
         """Vocabulary ids matching ``word`` with at most its allowed typos -> typos."""
+        if word not in self._expansions:
+            self._expansions[word] = self._expand(word)
+        return self._expansions[word]
+
+    def index(self, docs: Sequence[Doc]) -> None:
+        super().index(docs)
+        self._expansions: dict[str, dict[int, int]] = {}
+
+    def _expand(self, word: str) -> dict[int, int]:
         alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
         found = {self.vocab[word]: 0} if word in self.vocab else {}
         if len(word) < self.ONE_TYPO:
