@@ -83,7 +83,7 @@ SCHEMAS = {
             "hitsPerPage": {"type": "integer", "minimum": 1, "maximum": MAX_HITS_PER_PAGE},
             "processingTimeMs": {"type": "number", "minimum": 0},
             "suggestion": {**NULLABLE_STRING,
-                           "description": "\"Did you mean\": the query with accents restored, or null."},
+                           "description": "\"Did you mean\": the query as read (accents restored, Telex/VNI keys decoded, typos corrected, joined words split), spelled as the pages spell it, or null."},
         },
     },
     "Suggestions": {
@@ -92,7 +92,7 @@ SCHEMAS = {
         "properties": {
             "query": {"type": "string"},
             "suggestions": {"type": "array", "items": {"type": "string"},
-                            "description": "Completions, most frequent first, with their accents."},
+                            "description": "Completions that occur in the index as phrases, the most frequent after what was typed first, spelled as the pages spell them."},
         },
     },
     "Article": {
