@@ -293,7 +293,9 @@ def _fix_tones(text: str) -> str:
         while j < n and text[j].isalpha():
             j += 1
         word = text[i:j]
-        fixed = _retone(word)
+        # A combining mark NFC could not compose would compose with the
+        # run's last letter once its tone moved away: such a run is left as is.
+        fixed = word if j < n and unicodedata.combining(text[j]) else _retone(word)
         if fixed != word:
             pieces.append(text[done:i])
             pieces.append(fixed)
@@ -478,7 +480,7 @@ def normalize(text: str) -> Normalized:
 
     ``normalize(t).text == canonical_tones(NFC(t with Ð→Đ, ð→đ))``, where
     canonical_tones applies :func:`normalize_syllable` to every maximal
-    letter run.  Case is kept.  Tone placement moves a mark inside a syllable
+    letter run that no combining mark follows.  Case is kept.  Tone placement moves a mark inside a syllable
     and keeps the NFC length, so ``offsets`` only reflect the NFC step and
     are None (identity) whenever NFC keeps the alignment, in particular for
     any text that is already NFC.  Idempotent.

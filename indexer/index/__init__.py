@@ -5,7 +5,7 @@
 * :mod:`~indexer.index.durable`: the one durable-write helper (fsync, rename);
 * :mod:`~indexer.index.build`: full and incremental builds, adding one article;
 * :mod:`~indexer.index.parallel`: builds shared by worker processes;
-* :mod:`~indexer.index.sidecar`: the score-only postings, positions and lexicon files;
+* :mod:`~indexer.index.codec`: the segment format (vnsearch's Whoosh codec: postings stored once);
 * :mod:`~indexer.index.postings`: postings and field lengths as numpy arrays;
 * :mod:`~indexer.index.whoosh_internals`: the one module that touches Whoosh's private API.
 """

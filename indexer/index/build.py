@@ -20,7 +20,7 @@ from typing import Callable, Iterable, Iterator
 
 from whoosh.writing import SegmentWriter
 
-from indexer.index import generations, parallel, sidecar, whoosh_internals
+from indexer.index import generations, parallel, whoosh_internals
 from indexer.index import schema
 from indexer.index.durable import write_text_atomically
 from indexer.ingest import Article, Problem, SourceFile, discover, read_articles
@@ -89,7 +89,7 @@ def _progress(total: int | None, enabled: bool | None):
     return tqdm(total=total, unit="doc", desc="indexing", file=sys.stderr, dynamic_ncols=True)
 
 
-LIMIT_MB = 256      # Whoosh's posting pool of each writer (one per worker), before it spills runs to disk
+LIMIT_MB = 256      # Whoosh's posting pool of the one-process writer, before it spills runs to disk
 
 
 def _scan(files: list[SourceFile], report: BuildReport, keep: int) -> tuple[parallel.Scan, list[Article] | None]:
@@ -148,7 +148,7 @@ def _write(writer: SegmentWriter, files: list[SourceFile], report: BuildReport, 
         bar = _progress(len(scan.ids), progress)
         try:
             segments = parallel.index_ranges(index_dir, gen, files, scan, workers,
-                                             lambda article: article_fields(article), LIMIT_MB, bar)
+                                             lambda article: article_fields(article), bar)
         finally:
             if bar is not None:
                 bar.close()
@@ -249,7 +249,6 @@ def _commit_new_generation(index_dir: Path, gen: Path,
             writer.cancel()
             raise
         whoosh_internals.commit_with_segments(writer, segments, optimize)
-        sidecar.write_missing(gen, workers=parallel.default_workers())
         generations.write_manifest(gen, manifest)
         generations.publish(index_dir, gen)
     except BaseException:

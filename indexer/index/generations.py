@@ -4,8 +4,8 @@ Layout of an index directory::
 
     <index_dir>/
         CURRENT          symlink -> the generation that searches use
-        gen-<stamp>/     a complete Whoosh index with the sidecar files of its
-                         segments, FORMAT (the on-disk format version), MANIFEST.json
+        gen-<stamp>/     a complete Whoosh index written by vnsearch's codec
+                         (:mod:`indexer.index.codec`), FORMAT (the on-disk format version), MANIFEST.json
                          (and RETIRED once another generation replaced it)
         build.lock       held (flock) by the one process that writes
 
@@ -56,14 +56,15 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.writing import SegmentWriter
 
 from indexer.index import whoosh_internals
+from indexer.index.codec import VnCodec
 from indexer.index.durable import fsync_dir, fsync_tree, make_dirs_durably, write_text_atomically
 from indexer.index.schema import make_schema
 
 FORMAT_FILE = "FORMAT"
-#: The on-disk format of a generation: Whoosh's segments plus the sidecar,
-#: positions and lexicon files (:mod:`indexer.index.sidecar`). Another
-#: version is refused: its files are not what this code reads.
-FORMAT_VERSION = 2
+#: The on-disk format of a generation: Whoosh segments written by
+#: :class:`indexer.index.codec.VnCodec`. Another version is refused: its
+#: files are not what this code reads.
+FORMAT_VERSION = 3
 CURRENT = "CURRENT"
 LOCK_FILE = "build.lock"
 MANIFEST = "MANIFEST.json"
@@ -131,12 +132,17 @@ class _NoOverwriteStorage(FileStorage):
         return super().create_file(name, excl=True, mode=mode, **kwargs)
 
 
+def storage(gen: Path) -> FileStorage:
+    """The Whoosh storage of the unpublished generation ``gen``: files only ever created new."""
+    return _NoOverwriteStorage(str(gen))
+
+
 def new_writer(gen: Path, **kwargs) -> SegmentWriter:
     """A Whoosh writer into the unpublished generation ``gen``: fresh segment ids,
     files only ever created new, and not Whoosh's own lock (``MAIN_WRITELOCK``):
     the build lock serializes writers."""
-    ix = whoosh_index.FileIndex(_NoOverwriteStorage(str(gen)))
-    return SegmentWriter(ix, _lk=False, codec=whoosh_internals.FreshSegmentCodec(), **kwargs)
+    ix = whoosh_index.FileIndex(storage(gen))
+    return SegmentWriter(ix, _lk=False, codec=VnCodec(), **kwargs)
 
 
 def _generation_dir(index_dir: Path) -> Path:

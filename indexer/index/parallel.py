@@ -1,19 +1,19 @@
-"""Building with several processes: one Whoosh segment per worker.
+"""Building with several processes: Whoosh segments written by workers.
 
-Whoosh spends a build in Python, per token and per posting (segmentation,
-token streams, the posting pool, then writing the postings out at commit), so
-one process uses one core. Here the corpus's accepted articles are split into
-contiguous ranges, balanced by characters; each worker process (forked)
-re-reads the corpus files from the first file of its range, indexes its
-articles into a segment of its own in the unpublished generation, finishes
-that segment (postings written, files closed) and sends back Whoosh's
-``Segment`` object. The parent, which holds the build lock and the generation's
-writer, commits one TOC listing those segments after any existing ones, in
-range order: document numbers follow corpus order exactly as in a one-process
-build, and every term's postings hold the same documents, weights, positions
-and characters. Only the split into segments differs (one per worker; a full
-one-process build ends with one segment); searches read postings and field
-lengths across segments (:mod:`indexer.index.postings`).
+A build's time goes to segmentation and to the per-token and per-posting
+work of indexing, so one process uses one core. Here the corpus's accepted
+articles are split into contiguous ranges, balanced by characters; each
+worker process (forked) re-reads the corpus files from the first file of its
+range and indexes its articles with a :class:`~indexer.index.inverter.SegmentInverter`
+(postings as arrays, written through the codec), starting a new segment every
+:data:`SEGMENT_DOCS` articles, and sends back Whoosh's ``Segment`` objects.
+The parent, which holds the build lock and the generation's writer, commits
+one TOC listing those segments after any existing ones, in range order:
+document numbers follow corpus order exactly as in a one-process build, and
+every term's postings hold the same documents, weights, positions and
+characters. Only the split into segments differs (a full one-process build
+ends with one segment); searches read postings and field lengths across
+segments (:mod:`indexer.index.postings`).
 
 Whoosh's own ``MpWriter`` is not used: it hands documents to workers in
 batches taken by whichever worker is free (document order then depends on
@@ -33,14 +33,10 @@ lock's descriptor, so a killed build never leaves a worker holding the lock.
 from __future__ import annotations
 
 import bisect
-import copy
-import functools
 import gc
-import heapq
 import multiprocessing
 import multiprocessing.connection
 import os
-import pickle
 import random
 import signal
 import traceback
@@ -48,15 +44,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
-from whoosh import formats
-
-from indexer.analysis import analyze, analyzer_kind
-from indexer.index import generations, whoosh_internals
+from indexer.index import generations
+from indexer.index.inverter import SegmentInverter
+from indexer.index.schema import make_schema
 from indexer.ingest import Article, SourceFile, read_articles
-from indexer.analysis import fold
 
 #: Below this many articles a build stays in one process (no fork, one segment).
 PARALLEL_MIN_ARTICLES = 200
+#: A worker starts a new segment after this many articles: its postings are
+#: held in memory until the segment is written (about 10 KB per news article).
+SEGMENT_DOCS = 20_000
 
 
 def default_workers() -> int:
@@ -135,163 +132,6 @@ def _range_articles(files: list[SourceFile], scan: Scan, lo: int, hi: int) -> It
         raise CorpusChanged(f"the corpus changed during the build ({hi - j} articles fewer); run the build again")
 
 
-# --------------------------------------------------------------------------- the workers' writer
-#
-# Two shortcuts through Whoosh's per-token and per-posting work, used only by
-# the workers' writers (whose schema is never written: the parent's writer
-# writes the TOC). Both produce exactly what Whoosh's own path produces; the
-# tests compare a parallel build with a one-process build, which takes
-# Whoosh's path, term by term and posting by posting.
-
-_FORMS: dict[bool, dict[str, str]] = {False: {}, True: {}}     # token text -> term (exact, folded)
-_FORMS_MAX = 500_000
-
-
-def _fast_index(field, folded: bool, value: str, **kwargs) -> Iterator[tuple[bytes, int, float, bytes]]:
-    """``field.index(value)`` for vnsearch's analyzers with a Positions or
-    Characters format: the same (term bytes, frequency, weight, encoded value)
-    tuples, built from the cached analysis without Whoosh's token stream (a
-    Token object through three generators per token, each term lowercased and
-    folded again at each occurrence)."""
-    analysis = analyze(value)
-    chars = type(field.format) is formats.Characters
-    forms = _FORMS[folded]
-    if len(forms) > _FORMS_MAX:
-        forms.clear()
-    words_at: dict[int, list] = {}
-    for word in analysis.words:
-        words_at.setdefault(word.first, []).append(word)
-    seen: dict[str, list] = {}
-    for i, syl in enumerate(analysis.syllables):
-        for token in [syl, *words_at.get(i, ())] if i in words_at else (syl,):
-            term = forms.get(token.text)
-            if term is None:
-                term = token.text.lower()
-                if folded:
-                    term = fold(term)
-                forms[token.text] = term
-            entry = (i, token.startchar, token.endchar) if chars else i
-            occurrences = seen.get(term)
-            if occurrences is None:
-                seen[term] = [entry]
-            else:
-                occurrences.append(entry)
-    boost = field.format.field_boost
-    encode = field.format.encode
-    for term, occurrences in seen.items():
-        yield term.encode("utf-8"), len(occurrences), float(len(occurrences)) * boost, encode(occurrences)
-
-
-def fast_schema(schema):
-    """A copy of ``schema`` whose vnsearch text fields index through :func:`_fast_index`."""
-    fast, fields = whoosh_internals.copy_schema_fields(schema)
-    for name, spec in list(fields.items()):
-        kind = analyzer_kind(getattr(spec, "analyzer", None))
-        if (kind is None or not spec.indexed or spec.vector or spec.separate_spelling()
-                or type(spec.format) not in (formats.Positions, formats.Characters)):
-            continue
-        clone = copy.copy(spec)
-        clone.index = functools.partial(_fast_index, clone, kind == "folded")
-        fields[name] = clone
-    return fast
-
-
-class TermPool:
-    """The workers' posting pool: Whoosh's ``PostingPool`` interface (``add``,
-    ``iter_postings``, ``cleanup``), postings grouped by term as they arrive.
-
-    Whoosh's pool keeps one flat list of (field, term, doc, weight, value)
-    tuples, sorts it whole and, past its memory limit, writes it out one
-    pickled tuple at a time, to merge the runs tuple by tuple at the end. Here
-    a writer's documents arrive in order and hold each term once, so a term's
-    postings are already in order: only the distinct terms are sorted, a run
-    is written one pickled term (with all its postings) at a time, and runs
-    (written in document order) are merged by term, concatenated in run order.
-    ``iter_postings`` yields exactly the sequence Whoosh's sorted pool yields.
-    """
-
-    POSTING_BYTES = 230          # a posting tuple and its objects in memory, roughly
-
-    def __init__(self, tempstore, limitmb: int) -> None:
-        self.tempstore = tempstore
-        self.limit = max(1, limitmb * 1024 * 1024 // self.POSTING_BYTES)
-        self.fields: dict[str, dict[bytes, list]] = {}
-        self.fieldnames: set[str] = set()
-        self.count = 0
-        self.runs: list[str] = []
-
-    def add(self, item: tuple) -> None:
-        terms = self.fields.get(item[0])
-        if terms is None:
-            terms = self.fields[item[0]] = {}
-            self.fieldnames.add(item[0])
-        postings = terms.get(item[1])
-        if postings is None:
-            terms[item[1]] = [item]
-        else:
-            postings.append(item)
-        self.count += 1
-        if self.count >= self.limit:
-            self.save()
-
-    def _groups(self) -> Iterator[tuple[str, bytes, list]]:
-        for fieldname in sorted(self.fields):
-            terms = self.fields[fieldname]
-            for tbytes in sorted(terms):
-                yield fieldname, tbytes, terms[tbytes]
-
-    def save(self) -> None:
-        if not self.count:
-            return
-        name = f"run{len(self.runs)}-{os.getpid()}.run"
-        with self.tempstore.create_file(name).raw_file() as f:
-            dump = pickle.dump
-            for group in self._groups():
-                dump(group, f, pickle.HIGHEST_PROTOCOL)
-        self.runs.append(name)
-        self.fields, self.count = {}, 0
-        if not gc.isenabled():      # a worker: collect any cycles now, while little is alive
-            gc.collect()
-
-    def _read_run(self, name: str) -> Iterator[tuple[str, bytes, list]]:
-        with self.tempstore.open_file(name).raw_file() as f:
-            load = pickle.load
-            while True:
-                try:
-                    yield load(f)
-                except EOFError:
-                    break
-        self.tempstore.delete_file(name)
-
-    def iter_postings(self) -> Iterator[tuple]:
-        sources = [self._read_run(name) for name in self.runs] + [self._groups()]
-        if len(sources) == 1:
-            groups = sources[0]
-        else:   # (field, term, run number): equal terms come out in run (= document) order
-            groups = ((fieldname, tbytes, postings) for fieldname, tbytes, _, postings in
-                      heapq.merge(*(((f, t, k, p) for f, t, p in source) for k, source in enumerate(sources))))
-        for _, _, postings in groups:
-            yield from postings
-
-    def cleanup(self) -> None:
-        for name in self.runs:
-            try:
-                self.tempstore.delete_file(name)
-            except OSError:
-                pass
-        self.runs = []
-
-
-def _flush_segment(writer) -> None:
-    """Whoosh's segment flush, with the field lengths read from memory."""
-    writer.perdocwriter.close()
-    pdr = writer.per_document_reader() if writer.codec.length_stats else None
-    writer.fieldwriter.add_postings(writer.schema, whoosh_internals.ColumnLengths(pdr) if pdr else None, writer.pool.iter_postings())
-    writer.fieldwriter.close()
-    if pdr:
-        pdr.close()
-
-
 def _detach_from_parent(index_dir: Path) -> None:
     """In a worker: die with the parent, leave SIGINT to it, and close the
     inherited descriptor of the build lock (the lock is the parent's)."""
@@ -315,32 +155,35 @@ def _detach_from_parent(index_dir: Path) -> None:
 
 
 def _worker(k: int, parent: int, index_dir: Path, gen: Path, files: list[SourceFile], scan: Scan,
-            lo: int, hi: int, make_fields: Callable[[Article], dict], limitmb: int,
+            lo: int, hi: int, make_fields: Callable[[Article], dict],
             conn: multiprocessing.connection.Connection, counts) -> None:
     try:
         _detach_from_parent(index_dir)
         if os.getppid() != parent:          # the parent died before the death signal was armed
             os._exit(1)
         random.seed()                       # fresh after the fork, whoever draws from it
-        # Millions of live postings: collections would cost a fifth of the time;
-        # TermPool.save collects instead. What came from the parent is frozen out
+        # Millions of live objects: collections would cost a fifth of the time;
+        # the worker collects after each segment instead. What came from the parent is frozen out
         # of every collection (finalizing its garbage here could, say, flush a
         # buffer of the parent's into a shared file descriptor).
         gc.freeze()
         gc.disable()
-        writer = generations.new_writer(gen, compound=False, limitmb=limitmb)
-        whoosh_internals.prepare_worker_writer(
-            writer, f"{writer.indexname}.w{k}.tmp", lambda tmp: TermPool(tmp, limitmb),   # runs of its own
-            fast_schema(writer.schema), _flush_segment)
-        n = 0
+        schema = make_schema()
+        inverter = SegmentInverter(generations.storage(gen), schema)
+        segments, n = [], 0
         for article in _range_articles(files, scan, lo, hi):
-            writer.add_document(**make_fields(article))
+            inverter.add(make_fields(article))
             n += 1
             if not n % 16:
                 counts[k] = n
+            if inverter.docnum >= SEGMENT_DOCS:
+                segments.append(inverter.finish())
+                gc.collect()
+                inverter = SegmentInverter(generations.storage(gen), schema)
         counts[k] = n
-        segment = whoosh_internals.finalize_segment(writer)
-        conn.send(("ok", segment, n))
+        if inverter.docnum or not segments:
+            segments.append(inverter.finish())
+        conn.send(("ok", segments, n))
     except BaseException as e:              # noqa: BLE001 - reported to the parent, which re-raises
         text = traceback.format_exc()
         try:
@@ -352,7 +195,7 @@ def _worker(k: int, parent: int, index_dir: Path, gen: Path, files: list[SourceF
 
 
 def index_ranges(index_dir: Path, gen: Path, files: list[SourceFile], scan: Scan, workers: int,
-                 make_fields: Callable[[Article], dict], limitmb: int, bar=None) -> list:
+                 make_fields: Callable[[Article], dict], bar=None) -> list:
     """Index the scanned articles with ``workers`` processes; returns their
     finished segments in corpus order (to be committed by the parent's writer)."""
     ctx = multiprocessing.get_context("fork")
@@ -365,7 +208,7 @@ def index_ranges(index_dir: Path, gen: Path, files: list[SourceFile], scan: Scan
             recv, send = ctx.Pipe(duplex=False)
             p = ctx.Process(target=_worker, name=f"vnsearch-build-{k}", daemon=True,
                             args=(k, os.getpid(), index_dir, gen, files, scan, lo, hi, make_fields,
-                                  limitmb, send, counts))
+                                  send, counts))
             p.start()
             send.close()
             procs.append((p, recv))
@@ -393,13 +236,13 @@ def index_ranges(index_dir: Path, gen: Path, files: list[SourceFile], scan: Scan
                 if message[0] == "error":
                     _, exc, text = message
                     raise exc from WorkerDied(f"in build worker {k}:\n{text}")
-                _, segment, n = message
+                _, segments, n = message
                 lo, hi = ranges[k]
                 if n != hi - lo:
                     raise CorpusChanged(f"build worker {k} indexed {n} articles, expected {hi - lo}")
-                results[k] = segment
+                results[k] = segments
                 del pending[k]
-        return results
+        return [segment for segments in results for segment in segments]
     finally:
         for p, _ in procs:
             if p.is_alive():

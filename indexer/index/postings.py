@@ -1,11 +1,11 @@
 """Postings and field lengths of one searcher as numpy arrays.
 
-Scoring reads a term's document numbers and frequencies from the segments'
-sidecar files (:mod:`indexer.index.sidecar`: one ``pread`` per term and
-segment), phrase checks its positions from the positions files, snippets its
-character offsets from Whoosh's own posting blocks (found by bisection over
-the block table the sidecar records). Document numbers are global (a
-segment's local number plus its offset) and deleted documents are left out.
+A term's document numbers and frequencies come from each segment's postings
+file (:mod:`indexer.index.codec`: one ``pread`` per term and segment), its
+positions from the same file for the postings asked for, its characters from
+those positions and the documents' syllable offsets. Document numbers are
+global (a segment's local number plus its offset) and deleted documents are
+left out.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 from whoosh.searching import Searcher
 
-from indexer.index import sidecar, whoosh_internals
-from indexer.index.whoosh_internals import BlockTable
+from indexer.index import codec, whoosh_internals
+from indexer.index.schema import text_field_of
 
 POSTINGS_CACHE_BYTES = 48 * 1024 * 1024   # decoded postings kept per searcher (worker RSS target: 300 MB)
 
@@ -39,7 +39,7 @@ def lexicon(reader) -> list[tuple[str, int]]:
     open Whoosh reader (a term in several segments appears once per segment)."""
     terms: list[tuple[str, int]] = []
     for leaf, _ in reader.leaf_readers():
-        terms.extend(sidecar.read_lexicon(leaf))
+        terms.extend(codec.read_lexicon(leaf))
     return terms
 
 
@@ -71,15 +71,20 @@ class PostingsReader:
     def __init__(self, searcher: Searcher, cache_bytes: int = POSTINGS_CACHE_BYTES) -> None:
         self.searcher = searcher
         self.leaves = [(s.reader(), offset) for s, offset in searcher.leaf_searchers()]
-        self._sidecars = [sidecar.open_for(r) for r, _ in self.leaves]
+        self._files = [codec.open_postings(r) for r, _ in self.leaves]
         self.doc_count_all = searcher.doc_count_all()
         self.live_docs = searcher.doc_count()
         self._deleted = [whoosh_internals.deleted_docs(r) for r, _ in self.leaves]
         self._ends = [offset + reader.doc_count_all() for reader, offset in self.leaves]
-        self._cache: OrderedDict[tuple[str, str], tuple[Postings, list[BlockTable | None]]] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, str], tuple[Postings, list]] = OrderedDict()
         self._cache_bytes, self._cache_limit = 0, cache_bytes
         self._lengths: dict[str, np.ndarray] = {}
         self._live: np.ndarray | None = None
+
+    def close(self) -> None:
+        """Close the postings files (the searcher is the caller's)."""
+        for f in self._files:
+            f.close()
 
     def _tbytes(self, fieldname: str, term: str) -> bytes:
         return self.searcher.schema[fieldname].to_bytes(term)
@@ -88,86 +93,85 @@ class PostingsReader:
         """The term's postings in every live document."""
         return self._entry(fieldname, term)[0]
 
-    def _entry(self, fieldname: str, term: str) -> tuple[Postings, list[BlockTable | None]]:
+    def _entry(self, fieldname: str, term: str) -> tuple[Postings, list]:
+        """The term's live postings, and per segment its table row and
+        segment-local (ids, frequencies), deleted documents included (what
+        positions are read by), or None where the segment lacks the term."""
         key = (fieldname, term)
         hit = self._cache.get(key)
         if hit is not None:
             self._cache.move_to_end(key)
             return hit
         entry = self._read(fieldname, term)
-        size = entry[0].docnums.nbytes + entry[0].weights.nbytes
+        size = _nbytes(entry)
         if size <= self._cache_limit // 4:
             self._cache[key] = entry
             self._cache_bytes += size
             while self._cache_bytes > self._cache_limit:
-                _, (old, _) = self._cache.popitem(last=False)
-                self._cache_bytes -= old.docnums.nbytes + old.weights.nbytes
+                _, old = self._cache.popitem(last=False)
+                self._cache_bytes -= _nbytes(old)
         return entry
 
-    def _read(self, fieldname: str, term: str) -> tuple[Postings, list[BlockTable | None]]:
+    def _read(self, fieldname: str, term: str) -> tuple[Postings, list]:
         tbytes = self._tbytes(fieldname, term)
-        ids, weights, tables = [], [], []
-        for (_, offset), side, deleted in zip(self.leaves, self._sidecars, self._deleted):
-            found = side.postings(fieldname, tbytes)
-            tables.append(found[2] if found is not None else None)
-            if found is None:
+        ids, weights, local = [], [], []
+        for (_, offset), f, deleted in zip(self.leaves, self._files, self._deleted):
+            row = f.find(fieldname, tbytes)
+            if row is None:
+                local.append(None)
                 continue
-            leaf_ids, leaf_weights, _ = found
+            leaf_ids, leaf_weights = f.postings(row)
+            local.append((row, leaf_ids, leaf_weights))
             if len(deleted):
                 keep = ~np.isin(leaf_ids, deleted)
                 leaf_ids, leaf_weights = leaf_ids[keep], leaf_weights[keep]
             ids.append(leaf_ids + offset)
             weights.append(leaf_weights)
         if not ids:
-            return EMPTY, tables
-        return Postings(np.concatenate(ids).astype(np.int32), np.concatenate(weights)), tables
+            return EMPTY, local
+        return Postings(np.concatenate(ids).astype(np.int32), np.concatenate(weights)), local
 
-    def _held(self, fieldname: str, term: str, docnums) -> list[int]:
-        """Those of ``docnums`` (sorted, global) that hold the term."""
-        held = self.postings(fieldname, term).docnums
-        wanted = np.asarray(docnums, dtype=held.dtype)     # same dtype: no conversion of ``held``
-        at = np.searchsorted(held, wanted)
-        present = at < len(held)
-        present[present] = held[at[present]] == wanted[present]
-        return wanted[present].tolist()
+    def positions(self, fieldname: str, term: str, docnums) -> dict[int, np.ndarray]:
+        """The term's positions (int64, increasing) in each of ``docnums``
+        (sorted, global) that holds it: per segment, the firsts in one read
+        and the rest in one read when the wanted postings lie close together."""
+        wanted = np.asarray(docnums, dtype=np.int64)
+        found: dict[int, np.ndarray] = {}
+        local = self._entry(fieldname, term)[1]
+        for (_, offset), f, end, held_here in zip(self.leaves, self._files, self._ends, local):
+            if held_here is None:
+                continue
+            row, ids, freqs = held_here
+            wanted_here = wanted[(wanted >= offset) & (wanted < end)] - offset
+            if not len(wanted_here):
+                continue
+            at = np.searchsorted(ids, wanted_here)
+            held = at < len(ids)
+            held[held] = ids[at[held]] == wanted_here[held]
+            for doc, where in zip(wanted_here[held].tolist(), f.positions(row, freqs, at[held])):
+                found[doc + offset] = where
+        return found
+
+    def characters(self, fieldname: str, term: str, docnums) -> dict[int, list[tuple[int, int, int]]]:
+        """``(position, startchar, endchar)`` of each occurrence of the term in
+        each of ``docnums`` (sorted, global) that holds it; the characters index
+        the document's stored text field."""
+        text_field = text_field_of(fieldname)
+        out = {}
+        for doc, where in self.positions(fieldname, term, docnums).items():
+            k = next(i for i, end in enumerate(self._ends) if doc < end)
+            spans = self._files[k].spans(doc - self.leaves[k][1], text_field)
+            out[doc] = codec.characters(where, term, spans)
+        return out
 
     def values(self, fieldname: str, term: str, docnums, astype: str) -> dict[int, object]:
-        """The posting value of ``term`` in each of ``docnums`` (sorted, global)
-        that holds it, decoded ``astype`` (``"positions"``, ``"characters"``),
-        from Whoosh's blocks: one block read per block holding a wanted document."""
-        # Only documents that hold the term: a block read is the whole cost.
-        docnums = self._held(fieldname, term, docnums)
-        if not docnums:
-            return {}
-        tables = self._entry(fieldname, term)[1]
-        tbytes = self._tbytes(fieldname, term)
-        found: dict[int, object] = {}
-        for (reader, offset), table, end in zip(self.leaves, tables, self._ends):
-            local = [d - offset for d in docnums if offset <= d < end]
-            for doc, value in whoosh_internals.values_of(reader, fieldname, tbytes, table, local, astype).items():
-                found[doc + offset] = value
-        return found
-
-    def positions(self, fieldname: str, term: str, docnums: np.ndarray) -> dict[int, list[int]]:
-        """The term's positions in each of ``docnums`` (sorted, global) that
-        holds it: from the positions files for their fields, else from
-        Whoosh's blocks."""
-        if fieldname not in sidecar.POSITION_FIELDS:
-            return {d: list(v) for d, v in self.values(fieldname, term, docnums, "positions").items()}
-        tbytes = self._tbytes(fieldname, term)
-        wanted = np.asarray(docnums, dtype=np.int64)
-        found: dict[int, list[int]] = {}
-        for (_, offset), side, end in zip(self.leaves, self._sidecars, self._ends):
-            local = wanted[(wanted >= offset) & (wanted < end)] - offset
-            if not len(local):
-                continue
-            postings = side.postings(fieldname, tbytes)
-            if postings is None:
-                continue                       # the segment does not hold the term
-            got = side.positions.read(fieldname, tbytes, postings[0], postings[1], local) or {}
-            for doc, where in got.items():
-                found[doc + offset] = where.tolist()
-        return found
+        """``positions`` (lists) or ``characters`` of the term in each of
+        ``docnums`` (sorted, global) that holds it."""
+        if astype == "characters":
+            return self.characters(fieldname, term, docnums)
+        if astype == "positions":
+            return {d: p.tolist() for d, p in self.positions(fieldname, term, docnums).items()}
+        raise ValueError(f"unknown value type {astype!r}")
 
     def field_lengths(self, fieldname: str) -> np.ndarray:
         """Length (in tokens, as Whoosh stores it: one byte, lossy) of the
@@ -195,3 +199,10 @@ class PostingsReader:
         live = self.live_mask()
         count = int(live.sum())
         return float(self.field_lengths(fieldname)[live].sum()) / count if count else 0.0
+
+
+
+def _nbytes(entry: tuple[Postings, list]) -> int:
+    postings, local = entry
+    return postings.docnums.nbytes + postings.weights.nbytes + sum(
+        held[1].nbytes + held[2].nbytes for held in local if held is not None)

@@ -3,9 +3,10 @@
 Stored originals (``title``, ``body``) feed snippets and the article pages.
 Each text field is indexed twice, by the same analysis (:mod:`indexer.analysis`)
 with different lossy stages: ``*_x`` holds the exact-accent terms, ``*_f`` the
-folded ones. The folded fields keep character offsets into the original text
-(for highlighting); exact matches are told apart at highlight time by
-re-reading the original slice.
+folded ones. Every indexed field keeps positions; the folded fields also give
+character offsets into the original text (for highlighting), which the
+codec derives from each document's syllable offsets
+(:mod:`indexer.index.codec`).
 """
 
 from __future__ import annotations
@@ -32,10 +33,8 @@ TITLE_FOLDED, BODY_FOLDED = "title_f", "body_f"
 _INDEXED = {(TITLE, EXACT): TITLE_EXACT, (BODY, EXACT): BODY_EXACT,
             (TITLE, FOLDED): TITLE_FOLDED, (BODY, FOLDED): BODY_FOLDED}
 
-#: Every indexed text field: the sidecar holds all their postings.
+#: Every indexed text field (BM25F scores them).
 SCORED_FIELDS = (TITLE_EXACT, BODY_EXACT, TITLE_FOLDED, BODY_FOLDED)
-#: Fields whose positions the positions files hold (phrases are checked folded).
-POSITION_FIELDS = (TITLE_FOLDED, BODY_FOLDED)
 #: Fields whose terms feed the accent model's lexicon.
 LEXICON_FIELDS = (TITLE_EXACT, BODY_EXACT)
 #: What a hit shows of a document besides its snippets.
@@ -45,6 +44,14 @@ HIT_FIELDS = (ID_FIELD, TITLE, DATE, SOURCE, URL)
 def indexed(text_field: str, form: str) -> str:
     """The indexed field of a text field in one form: ``indexed(TITLE, FOLDED) == "title_f"``."""
     return _INDEXED[(text_field, form)]
+
+
+def text_field_of(fieldname: str) -> str:
+    """The stored text field an indexed field is analysed from: ``text_field_of("body_f") == "body"``."""
+    for (text_field, _), name in _INDEXED.items():
+        if name == fieldname:
+            return text_field
+    raise KeyError(fieldname)
 
 
 def make_schema() -> Schema:

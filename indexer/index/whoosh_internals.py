@@ -1,18 +1,15 @@
 """Every use of Whoosh's private API, in one place.
 
 vnsearch reads and writes through Whoosh's public extension points where
-there is one (a ``Codec`` subclass for segment ids, a ``FileStorage``
-subclass, ``SegmentReader``, ``Searcher``). What follows has none:
+there is one (a ``Codec`` subclass, :mod:`indexer.index.codec`, for the
+postings format; a ``FileStorage`` subclass, ``SegmentReader``,
+``Searcher``). What follows has none:
 
-* posting blocks decoded straight to numpy (``W3LeafMatcher``'s block
-  attributes) and a term's values read for chosen documents by seeking to
-  their block (``_goto``, ``_read_ids``, ``_read_values``);
 * a segment's deleted documents and its field-length column;
 * a generation's segment list, and a segment reader's folder and id;
-* new segments' ids (a ``W3Codec`` whose ``new_segment`` builds a ``W3Segment``);
+* new segments' ids (Whoosh's ``IDCHARS``);
 * committing segments written by other processes (``_merge_segments``,
-  ``_commit_toc``, ``_finish``) and the workers' writer hooks (``pool``,
-  ``_tempstorage``, ``_flush_segment``, ``_finalize_segment``).
+  ``_commit_toc``, ``_finish``).
 
 These are the internals of ``whoosh-reloaded==2.7.5`` (pinned in
 ``pyproject.toml``); ``tests/index/test_whoosh_internals.py`` checks that the
@@ -23,13 +20,11 @@ no other module of vnsearch touches them.
 from __future__ import annotations
 
 import random
-from bisect import bisect_left
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3LeafMatcher, W3Segment, _lenfield
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.util import IDCHARS
 from whoosh.util.numeric import byte_to_length
 
@@ -37,99 +32,7 @@ WHOOSH_VERSION = (2, 7, 5)
 BYTE_TO_LENGTH = np.array([byte_to_length(i) for i in range(256)], dtype=np.float32)
 
 
-@dataclass(frozen=True)
-class BlockTable:
-    """Where a term's posting blocks start in one segment, and the last
-    (segment-local) document number of each: a document's block is found by
-    bisection, without walking the blocks before it."""
-    max_ids: np.ndarray   # int64, increasing
-    offsets: np.ndarray   # int64, file offset of each block
-
-
 # --------------------------------------------------------------------------- reading a segment
-
-def has_term(reader, fieldname: str, tbytes: bytes) -> bool:
-    return (fieldname, tbytes) in reader._terms
-
-
-def _matcher(reader, fieldname: str, tbytes: bytes):
-    return reader._terms.matcher(fieldname, tbytes, reader.schema[fieldname].format)
-
-
-def leaf_arrays(reader, fieldname: str, tbytes: bytes, values: list | None = None
-                ) -> tuple[np.ndarray, np.ndarray, BlockTable | None] | None:
-    """A term's (segment-local ids, weights, block table) in one segment, or
-    None; with ``values`` (a list), its raw posting values are appended to it."""
-    if not has_term(reader, fieldname, tbytes):
-        return None
-    m = _matcher(reader, fieldname, tbytes)
-    if not isinstance(m, W3LeafMatcher):          # a single inlined posting (ListMatcher)
-        if values is not None:
-            values.extend(m._values if m._values is not None else [None] * len(m._ids))
-        return (np.asarray(m._ids, dtype=np.int32),
-                np.asarray(m._weights if m._weights is not None else [1.0] * len(m._ids), np.float32),
-                None)
-    ids, weights, max_ids, offsets = [], [], [], []
-    position = m._baseoffset
-    while True:
-        max_ids.append(m._maxid)
-        offsets.append(position)
-        if m._data is None:
-            m._read_data()
-        raw_ids, raw_weights = m._data[0], m._data[1]
-        block = np.cumsum(np.frombuffer(raw_ids, dtype=raw_ids.typecode)
-                          if hasattr(raw_ids, "typecode") else np.asarray(raw_ids), dtype=np.int64)
-        ids.append(block.astype(np.int32))
-        if values is not None:
-            m._read_values()
-            values.extend(m._values)
-        if raw_weights is None or isinstance(raw_weights, float):
-            weights.append(np.full(len(block), 1.0 if raw_weights is None else raw_weights, np.float32))
-        else:
-            weights.append(np.frombuffer(raw_weights, dtype=np.float32)
-                           if getattr(raw_weights, "typecode", "") == "f"
-                           else np.asarray(raw_weights, dtype=np.float32))
-        if m._lastblock:
-            break
-        position = m._nextoffset
-        m._goto(position)
-    table = BlockTable(np.asarray(max_ids, dtype=np.int64), np.asarray(offsets, dtype=np.int64))
-    return np.concatenate(ids), np.concatenate(weights), table
-
-
-def values_of(reader, fieldname: str, tbytes: bytes, table: BlockTable | None, local: list[int],
-              astype: str) -> dict[int, object]:
-    """The posting values of a term in the segment-local documents ``local``
-    (sorted) that hold it, decoded ``astype`` (``"positions"``, ``"characters"``):
-    one block read per block holding a wanted document, found in ``table``."""
-    found: dict[int, object] = {}
-    if not local or not has_term(reader, fieldname, tbytes):
-        return found
-    m = _matcher(reader, fieldname, tbytes)
-    if table is None or not isinstance(m, W3LeafMatcher):   # inlined: read it as Whoosh does
-        for doc in local:
-            if not m.is_active():
-                break
-            m.skip_to(doc)
-            if m.is_active() and m.id() == doc:
-                found[doc] = m.value_as(astype)
-        return found
-    decode = m.format.decoder(astype)
-    blocks = np.searchsorted(table.max_ids, np.asarray(local, dtype=np.int64))
-    current, block_ids = -1, []
-    for doc, block in zip(local, blocks.tolist()):
-        if block >= len(table.offsets):
-            break
-        if block != current:
-            m._goto(int(table.offsets[block]))
-            m._read_ids()
-            m._read_values()
-            block_ids, current = m._ids, block
-        i = bisect_left(block_ids, doc)
-        if i < len(block_ids) and block_ids[i] == doc:
-            found[doc] = decode(m._values[i])
-    return found
-
 
 def deleted_docs(reader) -> np.ndarray:
     """The segment-local numbers of a segment's deleted documents."""
@@ -175,29 +78,17 @@ def segment_location(reader) -> tuple[Path, str] | None:
 _SEGMENT_IDS = random.SystemRandom()
 
 
-class FreshSegmentCodec(W3Codec):
-    """Whoosh's codec, but new segments get ids from the OS's randomness, unused in
-    the directory. Whoosh draws them from the global ``random`` module: a process
-    that seeds it (hypothesis does, before every example; applications may) draws
-    an existing segment's name again, and Whoosh's ``open(name, "wb")`` truncated
-    that segment. The segment keeps a plain W3Codec (it is pickled into the TOC)."""
-
-    def new_segment(self, storage, indexname):
-        existing = set(storage.list())
-        while True:
-            segid = "".join(_SEGMENT_IDS.choice(IDCHARS) for _ in range(16))
-            if not any(name.startswith(f"{indexname}_{segid}") for name in existing):
-                return W3Segment(W3Codec(), indexname, segid=segid)
-
-
-
-def copy_schema_fields(schema):
-    """A shallow copy of a schema whose field table may be changed (``fields``
-    maps names to field objects; the copy's changes do not reach ``schema``)."""
-    import copy
-    out = copy.copy(schema)
-    out._fields = dict(schema._fields)
-    return out, out._fields
+def fresh_segment_id(storage, indexname: str) -> str:
+    """A segment id drawn from the OS's randomness that no file of ``storage``
+    uses. Whoosh draws ids from the global ``random`` module: a process that
+    seeds it (hypothesis does, before every example; applications may) draws
+    an existing segment's name again, and Whoosh's ``open(name, "wb")``
+    truncated that segment."""
+    existing = set(storage.list())
+    while True:
+        segid = "".join(_SEGMENT_IDS.choice(IDCHARS) for _ in range(16))
+        if not any(name.startswith(f"{indexname}_{segid}") for name in existing):
+            return segid
 
 
 def commit_with_segments(writer, segments: list, optimize: bool) -> None:
@@ -214,40 +105,3 @@ def commit_with_segments(writer, segments: list, optimize: bool) -> None:
         writer._close_segment()
     writer._commit_toc(final + list(segments))
     writer._finish()
-
-
-def prepare_worker_writer(writer, temp_name: str, pool_factory, schema, flush) -> None:
-    """Make a build worker's writer spill into its own temporary storage
-    ``temp_name``, pool postings in ``pool_factory(tempstore)``, index with
-    ``schema`` and finish its segment with ``flush(writer)``."""
-    tmp = writer.storage.temp_storage(temp_name)
-    writer._tempstorage = tmp
-    writer.pool = pool_factory(tmp)
-    writer.schema = schema
-    writer._flush_segment = lambda: flush(writer)
-
-
-def finalize_segment(writer):
-    """Write out a worker writer's segment and return Whoosh's ``Segment`` object."""
-    segment = writer._finalize_segment()
-    writer._tempstorage.destroy()
-    return segment
-
-
-class ColumnLengths:
-    """``doc_field_length`` of a per-document reader, each field's length column
-    read once into memory (Whoosh reads it from the file at every posting)."""
-
-    def __init__(self, per_doc_reader) -> None:
-        self._pdr = per_doc_reader
-        self._columns: dict[str, list | None] = {}
-
-    def doc_field_length(self, docnum: int, fieldname: str, default=0):
-        column = self._columns.get(fieldname, False)
-        if column is False:
-            raw = length_bytes(self._pdr, fieldname)
-            column = None if raw is None else [byte_to_length(b) if b else None for b in raw.tolist()]
-            self._columns[fieldname] = column
-        if column is None:
-            return default
-        return column[docnum]

@@ -23,6 +23,7 @@ the best-scored ones, which hold a phrase far more often than the rest).
 from __future__ import annotations
 
 import functools
+from collections import OrderedDict
 
 import numpy as np
 
@@ -35,6 +36,8 @@ from indexer.search.settings import RankingSettings
 
 VERIFY_FIRST, VERIFY_MAX = 32, 4096   # candidates verified per round: small first, growing ×4
 SAMPLE_EVERY = 1024                   # the total's sample: this many evenly spaced unchecked candidates
+SCORE_CACHE_BYTES = 24 * 1024 * 1024  # terms' (documents, BM25F scores) kept per executor
+DENSE_SHARE = 16                      # a term's fields merged in a dense array past n / this many postings
 
 
 class Executor:
@@ -49,6 +52,8 @@ class Executor:
         self._norms: dict[str, np.ndarray] = {}
         self._field_weights = {schema.TITLE: settings.title_weight, schema.BODY: settings.body_weight}
         self._field_b = {schema.TITLE: settings.title_b, schema.BODY: settings.body_b}
+        self._scores: OrderedDict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._scores_bytes = 0
 
     # -- scoring -----------------------------------------------------------
     def _norm(self, text_field: str) -> np.ndarray:
@@ -61,17 +66,45 @@ class Executor:
         return self._norms[text_field]
 
     def term_scores(self, text: str, form: str) -> tuple[np.ndarray, np.ndarray]:
-        """(documents holding the term in any field, sorted; their BM25F scores)."""
+        """(documents holding the term in any field, sorted; their BM25F
+        scores), kept in an LRU cache: common syllables recur in most queries."""
+        key = (text, form)
+        hit = self._scores.get(key)
+        if hit is not None:
+            self._scores.move_to_end(key)
+            return hit
+        found = self._term_scores(text, form)
+        size = found[0].nbytes + found[1].nbytes
+        if size <= SCORE_CACHE_BYTES // 4:
+            self._scores[key] = found
+            self._scores_bytes += size
+            while self._scores_bytes > SCORE_CACHE_BYTES:
+                _, (docs, scores) = self._scores.popitem(last=False)
+                self._scores_bytes -= docs.nbytes + scores.nbytes
+        return found
+
+    def _term_scores(self, text: str, form: str) -> tuple[np.ndarray, np.ndarray]:
         lists = [(f, self.reader.postings(schema.indexed(f, form), text)) for f in schema.TEXT_FIELDS]
         lists = [(f, p) for f, p in lists if len(p)]
         if not lists:
             return np.zeros(0, np.int32), np.zeros(0, np.float64)
-        docs = lists[0][1].docnums if len(lists) == 1 else np.union1d(*(p.docnums for _, p in lists))
-        pseudo_tf = np.zeros(len(docs), dtype=np.float64)
-        for field, p in lists:
-            at = np.searchsorted(docs, p.docnums)
-            pseudo_tf[at] += scoring.pseudo_frequency(p.weights.astype(np.float64), self._norm(field)[p.docnums],
-                                                      self._field_weights[field])
+        parts = [(p.docnums, scoring.pseudo_frequency(p.weights.astype(np.float64), self._norm(f)[p.docnums],
+                                                     self._field_weights[f])) for f, p in lists]
+        if len(parts) == 1:
+            docs, pseudo_tf = parts[0]
+        elif sum(len(d) for d, _ in parts) * DENSE_SHARE < self.n:
+            docs = np.union1d(*(d for d, _ in parts))
+            pseudo_tf = np.zeros(len(docs), dtype=np.float64)
+            for d, tf in parts:
+                pseudo_tf[np.searchsorted(docs, d)] += tf
+        else:               # long lists: one dense pass instead of sorting their union
+            dense = np.zeros(self.n, dtype=np.float64)
+            held = np.zeros(self.n, dtype=bool)       # a weight of 0 still holds the term
+            for d, tf in parts:
+                dense[d] += tf
+                held[d] = True
+            docs = np.flatnonzero(held).astype(np.int32)
+            pseudo_tf = dense[docs]
         term_idf = scoring.idf(len(docs), self.live_docs)
         return docs, scoring.bm25f(pseudo_tf, term_idf, self.settings.k1)
 
@@ -150,17 +183,21 @@ class Executor:
     def _verified_top(self, query, candidates, key, scores, suspects, fill: int, limit: int):
         """Candidates checked best first until ``fill`` of them pass (or none is
         left); the best ``limit`` that pass, and the total (the unchecked part estimated)."""
-        order = _top(key, len(key))
+        order = np.zeros(0, np.int64)        # the best candidates, ranked as far as needed
         kept: list[int] = []
         checked, size = 0, max(VERIFY_FIRST, 2 * limit)
-        while checked < len(order) and len(kept) < fill:
+        while checked < len(key) and len(kept) < fill:
             # A common phrase fills the page from its first few candidates;
             # a rare one needs them all, read in ever larger rounds.
+            if checked + size > len(order):
+                order = _top(key, min(len(key), max(checked + size, 4 * len(order))))
             batch = candidates[order[checked:checked + size]]
             size = min(size * 4, VERIFY_MAX)
             kept.extend(batch[self._passes(query, batch, suspects)].tolist())
             checked += len(batch)
-        rest = np.sort(candidates[order[checked:]])
+        unchecked = np.ones(len(key), dtype=bool)
+        unchecked[order[:checked]] = False
+        rest = candidates[unchecked]
         total = len(kept) + self._estimated_passes(query, rest, suspects)
         docnums = np.asarray(kept[:limit], dtype=np.int32)
         return docnums, scores[docnums], total

@@ -79,11 +79,11 @@ class PhraseChecker:
 
 
 def _consecutive(positions: list) -> bool:
-    """True if some p has p in positions[0], p + 1 in positions[1], …"""
+    """True if some p has p in positions[0], p + 1 in positions[1], … (each increasing)."""
     starts = None
     for k, at in enumerate(positions):
-        shifted = {pos - k for pos in at}
-        starts = shifted if starts is None else starts & shifted
-        if not starts:
+        shifted = np.asarray(at, dtype=np.int64) - k
+        starts = shifted if starts is None else np.intersect1d(starts, shifted, assume_unique=True)
+        if not len(starts):
             return False
-    return bool(starts)
+    return starts is not None

@@ -17,6 +17,7 @@ from indexer.index.schema import make_schema
 
 PACKAGE = Path(whoosh_internals.__file__).resolve().parents[1]
 INTERNALS = Path(whoosh_internals.__file__).resolve()
+CODEC = INTERNALS.with_name("codec.py")       # the storage format: Whoosh's codec extension point
 
 
 def _private_attributes(path: Path) -> set[str]:
@@ -37,8 +38,8 @@ def test_the_installed_whoosh_is_the_pinned_one():
 
 def test_every_private_name_used_exists_in_this_whoosh():
     used = _private_attributes(INTERNALS) | {"_lenfield"}
-    assert {"_terms", "_perdoc", "_goto", "_read_ids", "_merge_segments", "_commit_toc"} <= used
-    owners = [whoosh3.W3LeafMatcher, whoosh3.W3TermsReader, whoosh3.W3PerDocReader, SegmentReader,
+    assert {"_perdoc", "_merge_segments", "_commit_toc"} <= used
+    owners = [whoosh3.W3TermsReader, whoosh3.W3PerDocReader, SegmentReader,
               SegmentWriter, whoosh3, whoosh3.W3FieldWriter]
     storage = RamStorage()
     schema = make_schema()
@@ -47,18 +48,15 @@ def test_every_private_name_used_exists_in_this_whoosh():
     writer.add_document(id="a", title_f="đảng viên", body_f="đảng viên " * 200)
     writer.commit()
     reader = ix.reader()
-    matcher = reader._terms.matcher("body_f", "dang".encode(), schema["body_f"].format)
     column = reader._perdoc._cached_reader(whoosh3._lenfield("body_f"), whoosh3.LENGTHS_COLUMN)
-    instances = [reader, matcher, reader._perdoc, column, ix, ix.writer()]
+    instances = [reader, reader._perdoc, column, ix, ix.writer()]
     instances[-1].cancel()
     missing = sorted(n for n in used
                      if not any(hasattr(o, n) for o in owners + instances)
-                     and n not in ("_storage", "_segment", "_added", "_data", "_values", "_ids", "_weights",
-                                   "_maxid", "_lastblock", "_nextoffset", "_baseoffset", "_fields",
+                     and n not in ("_storage", "_segment", "_added", "_fields",
                                    "_tempstorage", "_flush_segment", "_count", "_dbfile", "_basepos"))
     assert missing == []
     # the instance attributes listed above exist on the instances that carry them
-    assert all(hasattr(matcher, n) for n in ("_data", "_maxid", "_lastblock", "_nextoffset", "_baseoffset"))
     assert all(hasattr(column, n) for n in ("_count", "_dbfile", "_basepos"))
     assert hasattr(schema, "_fields") and hasattr(reader, "_segment") and hasattr(reader, "_storage")
 
@@ -71,8 +69,8 @@ def test_no_other_module_touches_whooshs_private_api():
             continue
         text = path.read_text(encoding="utf-8")
         found = {n for n in _private_attributes(path) & whoosh_privates}
-        if re.search(r"from whoosh\.codec\.whoosh3 import|import whoosh\.codec", text):
-            found.add("whoosh.codec.whoosh3")
+        if path != CODEC and re.search(r"from whoosh\.codec\.whoosh3 import|import whoosh\.codec", text):
+            found.add("whoosh.codec.whoosh3")     # the codec module subclasses Whoosh's codec classes
         if found:
             offenders[str(path.relative_to(PACKAGE))] = sorted(found)
     assert len(list(PACKAGE.rglob("*.py"))) > 20
