@@ -4,8 +4,8 @@
 Usage (from the repository root)::
 
     python bench/relevance.py DATASET_DIR [DATASET_DIR ...] [--limit N]
-        [--systems ours,bm25-exact,bm25-folded,fts5,whoosh-default]
-        [--forms accented,plain] [--json-only] [--dump per_query.jsonl]
+        [--systems ours,bm25-exact,bm25-folded,fts5,whoosh-default,meili-typo]
+        [--forms accented,plain,telex,vni,typo,joined] [--json-only] [--dump per_query.jsonl]
         [--variant NAME:KEY=VALUE,KEY=VALUE ...]
 
 A DATASET_DIR holds ``corpus.jsonl`` or ``corpus.jsonl.gz`` (``id``, ``title``,
@@ -16,10 +16,14 @@ format of ``../shared/data/*/``.
   ``indexer.build(..., full=True)`` (the code path of ``vnsearch index``) and
   every query runs through ``SearchEngine.search(q, hits_per_page=10)``.
 * Peers (``bench/peers.py``, comparison only): ``bm25-exact``,
-  ``bm25-folded``, ``fts5``, ``whoosh-default``.
+  ``bm25-folded``, ``fts5``, ``whoosh-default``, ``meili-typo``.
 * Query forms: ``accented`` (as written) and ``plain`` (``fold(query)``: every
   diacritic removed, ``đ``→``d``, what a user without a Vietnamese keyboard
-  types).
+  types), the default two; ``telex`` and ``vni`` (every syllable typed with
+  that input method's keys, in a key order seeded by the query:
+  ``indexer.analysis.telex.encode``), ``typo`` (one seeded letter edit in one
+  syllable of 4+ letters) and ``joined`` (the spaces inside one seeded
+  multi-syllable pyvi word of the query removed).
 * Metrics per (system, form): MRR@10, Recall@1, Recall@10, nDCG@10 (binary
   gains), and the wall time of each search call, p50 / p95 in ms (one untimed
   warm-up query first).  ``--limit N`` keeps the first N queries (the corpus is
@@ -39,7 +43,10 @@ import argparse
 import gzip
 import json
 import math
+import random
+import re
 import sys
+import unicodedata
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -67,8 +74,9 @@ _FINGERPRINT = _hash_sources(REPO / "indexer")   # just before indexer is import
 from indexer import fold as _fold  # noqa: E402
 
 K = 10
-FORMS = ("accented", "plain")
-ALL_SYSTEMS = ("ours", "bm25-exact", "bm25-folded", "fts5", "whoosh-default")
+FORMS = ("accented", "plain", "telex", "vni", "typo", "joined")
+DEFAULT_FORMS = ("accented", "plain")
+ALL_SYSTEMS = ("ours", "bm25-exact", "bm25-folded", "fts5", "whoosh-default", "meili-typo")
 
 
 # ---------------------------------------------------------------------------
@@ -121,11 +129,69 @@ def load_dataset(directory: Path | str, limit: int | None = None) -> Dataset:
     return Dataset(directory.resolve().name, corpus, docs, queries)
 
 
+_LETTER_RUN = re.compile(r"[^\W\d_]+")
+_ASCII = "abcdefghijklmnopqrstuvwxyz"
+
+
+def _rng(form: str, text: str) -> random.Random:
+    """The seeded generator of one query's form: the same query, the same typing."""
+    return random.Random(f"{form}\0{text}")
+
+
+def _ime_typed(text: str, method: str) -> str:
+    """Every syllable typed with ``method``'s keys, each in a seeded key order."""
+    from indexer import ime_keys
+    rng = _rng(method, text)
+    orders = ("inline", "marks-last", "tone-after-vowels", "all-last")    # indexer.analysis.telex.ORDERS
+    return _LETTER_RUN.sub(lambda m: ime_keys(m.group(), method, rng.choice(orders)),
+                           unicodedata.normalize("NFC", text))
+
+
+def _typo(text: str) -> str:
+    """One seeded letter edit (substitute, delete, insert or transpose) in one
+    syllable of 4 letters or more; the query unchanged if it has none."""
+    text = unicodedata.normalize("NFC", text)
+    rng = _rng("typo", text)
+    runs = [m for m in _LETTER_RUN.finditer(text) if len(m.group()) >= 4]
+    if not runs:
+        return text
+    run = rng.choice(runs)
+    word, kind = run.group(), rng.choice(("substitute", "delete", "insert", "transpose"))
+    i = rng.randrange(len(word) - (kind == "transpose"))
+    if kind == "substitute":
+        edited = word[:i] + rng.choice([c for c in _ASCII if c != word[i].lower()]) + word[i + 1:]
+    elif kind == "delete":
+        edited = word[:i] + word[i + 1:]
+    elif kind == "insert":
+        edited = word[:i] + rng.choice(_ASCII) + word[i:]
+    else:
+        edited = word[:i] + word[i + 1] + word[i] + word[i + 2:]
+    return text[:run.start()] + edited + text[run.end():]
+
+
+def _joined(text: str) -> str:
+    """The spaces inside one (seeded) multi-syllable pyvi word of the query
+    removed; the query unchanged if it has none."""
+    from indexer import analyze
+    words = analyze(text).words
+    if not words:
+        return text
+    w = _rng("joined", text).choice(words)
+    return text[:w.startchar] + "".join(text[w.startchar:w.endchar].split()) + text[w.endchar:]
+
+
 def query_form(text: str, form: str) -> str:
+    """The query as a user would type it in ``form`` (see the module docstring)."""
     if form == "accented":
         return text
     if form == "plain":
         return _fold(text)
+    if form in ("telex", "vni"):
+        return _ime_typed(text, form)
+    if form == "typo":
+        return _typo(text)
+    if form == "joined":
+        return _joined(text)
     raise ValueError(f"unknown query form {form!r}")
 
 
@@ -413,8 +479,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, default=None, help="only the first N queries")
     ap.add_argument("--systems", default=",".join(ALL_SYSTEMS),
                     help=f"comma-separated (default: {','.join(ALL_SYSTEMS)}); variants are added")
-    ap.add_argument("--forms", type=lambda v: _csv(v, FORMS), default=list(FORMS),
-                    help="comma-separated: accented,plain")
+    ap.add_argument("--forms", type=lambda v: _csv(v, FORMS), default=list(DEFAULT_FORMS),
+                    help=f"comma-separated, of {','.join(FORMS)} (default: {','.join(DEFAULT_FORMS)})")
     ap.add_argument("--variant", action="append", default=[], metavar="NAME:K=V,...",
                     help="add system ours-NAME with fields of indexer.RankingSettings changed "
                          "(e.g. title_weight=0.5,k1=1.2; free_text_syllables=1; PHRASES=0)")

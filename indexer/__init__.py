@@ -14,7 +14,8 @@ index on disk and its builds), :mod:`indexer.search` (queries, ranking, snippets
 OpenSearch index of the same analysis).
 """
 
-from indexer.analysis import fold
+from indexer.analysis import analyze, fold
+from indexer.analysis.telex import encode as ime_keys
 from indexer.export import ExportError, ExportReport, export_opensearch
 from indexer.index.build import ArticleExists, BuildReport, add_article, build
 from indexer.index.generations import IndexBusy, IndexFormatError, IndexNotFound, current_generation
@@ -24,5 +25,6 @@ from indexer.search.query import MAX_QUERY_CHARS, QueryError
 from indexer.search.settings import RankingSettings
 
 __all__ = ["MAX_HITS_PER_PAGE", "MAX_QUERY_CHARS", "MAX_SUGGEST_CHARS", "ArticleExists", "BuildReport",
-           "ExportError", "ExportReport", "IndexBusy", "IndexFormatError", "IndexNotFound", "QueryError", "RankingSettings", "SearchEngine",
-           "add_article", "build", "current_generation", "export_opensearch", "fold", "validate_article"]
+           "ExportError", "ExportReport", "IndexBusy", "IndexFormatError", "IndexNotFound", "QueryError", "RankingSettings",
+           "SearchEngine", "add_article", "analyze", "build", "current_generation", "export_opensearch", "fold", "ime_keys",
+           "validate_article"]

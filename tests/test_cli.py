@@ -34,7 +34,16 @@ def test_index_then_search_json(cli):
     data = json.loads(result.output)
     assert data["hitsPerPage"] == 3 and len(data["hits"]) == 3 and data["totalHits"] >= 5
     assert "<mark>Đảng</mark>" in " ".join(h["_formatted"]["body"] for h in data["hits"])
-    assert data["suggestion"] == "đảng uỷ khối"
+    assert data["suggestion"] == "đảng ủy khối"     # as the pages spell it
+
+
+@pytest.mark.parametrize("typed, meant", [("ddangr", "đảng"), ("d9a3ng", "đảng"), ("dang vein", "đảng viên")])
+def test_search_understands_keys_and_typos_on_the_shipped_corpus(cli, typed, meant):
+    cli("index")
+    result = cli("search", typed, "-n", "1")
+    assert result.exit_code == 0
+    assert f"Did you mean: {meant}" in result.output
+    assert "[Đảng]" in result.output
 
 
 def test_human_output_shows_ranked_snippets(cli):

@@ -112,7 +112,7 @@ SCHEMAS = {
                 "description": "`date`: the earliest and latest date of the matches."},
             "processingTimeMs": {"type": "number", "minimum": 0},
             "suggestion": {**NULLABLE_STRING,
-                           "description": "\"Did you mean\": the query with accents restored, or null."},
+                           "description": "\"Did you mean\": the query as read (accents restored, Telex/VNI keys decoded, typos corrected, joined words split), spelled as the pages spell it, or null."},
         },
     },
     "Suggestions": {
@@ -121,7 +121,7 @@ SCHEMAS = {
         "properties": {
             "query": {"type": "string"},
             "suggestions": {"type": "array", "items": {"type": "string"},
-                            "description": "Completions, most frequent first, with their accents."},
+                            "description": "Completions that occur in the index as phrases, the most frequent after what was typed first, spelled as the pages spell them."},
         },
     },
     "Article": {

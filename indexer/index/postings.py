@@ -34,6 +34,33 @@ class Postings:
 EMPTY = Postings(np.zeros(0, np.int32), np.zeros(0, np.float32))
 
 
+def lexicon(reader) -> list[tuple[str, int]]:
+    """The exact-field (term, document frequency) pairs of every segment of an
+    open Whoosh reader (a term in several segments appears once per segment)."""
+    terms: list[tuple[str, int]] = []
+    for leaf, _ in reader.leaf_readers():
+        terms.extend(codec.read_lexicon(leaf))
+    return terms
+
+
+def stored_texts(reader, fieldnames, limit: int):
+    """The stored values of ``fieldnames`` (strings) of up to ``limit`` live
+    documents of an open Whoosh reader, evenly spread over the document numbers."""
+    n = reader.doc_count_all()
+    step = max(1.0, n / max(limit, 1))
+    at = 0.0
+    while at < n:
+        docnum = int(at)
+        at += step
+        if reader.is_deleted(docnum):
+            continue
+        stored = reader.stored_fields(docnum)
+        for name in fieldnames:
+            value = stored.get(name)
+            if value:
+                yield value
+
+
 class PostingsReader:
     """Decoded postings and field lengths of one searcher, with an LRU cache.
 

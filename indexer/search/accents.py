@@ -20,17 +20,20 @@ from typing import Iterable, Sequence
 from whoosh import index as whoosh_index
 
 from indexer.analysis import WORD_JOINER, fold
-from indexer.index import codec
+from indexer.index import postings
 
 WORD_WEIGHT = 2.0        # log-df of a known two-syllable word, relative to a syllable's
 MAX_CANDIDATES = 8
 
 
 class AccentModel:
-    def __init__(self, syllables: dict[str, list[tuple[str, int]]], words: dict[str, int]) -> None:
+    def __init__(self, syllables: dict[str, list[tuple[str, int]]], words: dict[str, int],
+                 joined: dict[str, tuple[str, ...]] | None = None) -> None:
         self.syllables = syllables   # folded syllable -> [(exact, df)], most frequent first
         self.words = words           # exact two-syllable word "a_b" -> df
+        self.joined = joined or {}   # folded word without its joins ("hanoi") -> its exact syllables
         self._folded_keys = sorted(syllables)
+        self._deletions: dict[str, list[str]] | None = None
         self._words_after: dict[str, list[tuple[str, int]]] = defaultdict(list)
         for word, df in words.items():
             first, second = word.split(WORD_JOINER)
@@ -43,16 +46,41 @@ class AccentModel:
         """Build from (exact term, document frequency) pairs of the exact fields."""
         syllables: dict[str, dict[str, int]] = defaultdict(dict)
         words: dict[str, int] = {}
+        joined: dict[str, tuple[int, str]] = {}
         for term, df in terms:
             parts = term.split(WORD_JOINER)
             if len(parts) == 1:
                 forms = syllables[fold(term)]
                 forms[term] = forms.get(term, 0) + df
-            elif len(parts) == 2:
+                continue
+            if len(parts) == 2:
                 words[term] = words.get(term, 0) + df
+            key = fold(term.replace(WORD_JOINER, ""))
+            if (-df, term) < joined.get(key, (1, "")):
+                joined[key] = (-df, term)
         ranked = {f: sorted(forms.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_CANDIDATES]
                   for f, forms in syllables.items()}
-        return cls(ranked, words)
+        return cls(ranked, words, {k: tuple(t.split(WORD_JOINER)) for k, (_, t) in joined.items()})
+
+    def deletion_index(self) -> dict[str, list[str]]:
+        """:func:`indexer.search.respell.deletion_index` of the folded syllables, built once."""
+        if self._deletions is None:
+            from indexer.search.respell import deletion_index
+            self._deletions = deletion_index(self.syllables)
+        return self._deletions
+
+    def df(self, folded: str) -> int:
+        """Documents holding a folded syllable (summed over its exact forms: an
+        upper bound), 0 when the index does not hold it."""
+        return sum(df for _, df in self.syllables.get(folded, ()))
+
+    def exact_df(self, exact: str) -> int:
+        """Documents holding an exact syllable (0 if not among its folded form's candidates)."""
+        return next((df for form, df in self.syllables.get(fold(exact), ()) if form == exact), 0)
+
+    def word_df(self, first: str, second: str) -> int:
+        """Documents holding the exact two-syllable pyvi word ``first_second``."""
+        return self.words.get(first + WORD_JOINER + second, 0)
 
     def candidates(self, folded: str) -> list[tuple[str, int]]:
         return self.syllables.get(folded) or [(folded, 0)]
@@ -102,44 +130,43 @@ class AccentModel:
 
 def model_of(reader) -> AccentModel:
     """The accent model of an open index, from its segments' lexicon files."""
-    terms: list[tuple[str, int]] = []
-    for leaf, _ in reader.leaf_readers():
-        terms.extend(codec.read_lexicon(leaf))
-    return AccentModel.from_lexicon(terms)
+    return AccentModel.from_lexicon(postings.lexicon(reader))
 
 
 class ModelKeeper:
-    """The accent model of whatever generation an engine has open.
+    """A model of whatever generation an engine has open (the accent model,
+    or another ``build(reader)``).
 
-    Built from the whole exact lexicon: seconds at 100k articles. So the first
+    Built from the whole index: seconds at 100k articles. So the first
     one is built when asked for, but after a reopen the previous model keeps
     answering while the new one is built in a background thread: a vocabulary
     changes little between two commits, and a search right after an update
     must not wait for it.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, build=None) -> None:
+        self._build = build or model_of
         self._lock = threading.Lock()
-        self._model: AccentModel | None = None
+        self._model = None
         self._for = -1            # the opening (a counter of the engine's) the model is of
         self._building = -1
 
-    def get(self, opening: int, reader, generation: Path) -> AccentModel:
+    def get(self, opening: int, reader, generation: Path):
         """The model for ``opening`` of ``generation`` (``reader``: its open reader)."""
         with self._lock:
             if self._model is None:
-                self._model, self._for = model_of(reader), opening
+                self._model, self._for = self._build(reader), opening
             elif self._for != opening and self._building != opening:
                 self._building = opening
                 threading.Thread(target=self._rebuild, args=(opening, generation),
-                                 name="vnsearch-accents", daemon=True).start()
+                                 name="vnsearch-model", daemon=True).start()
             return self._model
 
     def _rebuild(self, opening: int, generation: Path) -> None:
         try:
             ix = whoosh_index.open_dir(str(generation))
             with ix.reader() as reader:
-                model = model_of(reader)
+                model = self._build(reader)
         except Exception:        # the generation was pruned meanwhile: a later search retries
             model = None
         with self._lock:

@@ -26,14 +26,15 @@ import numpy as np
 from indexer.index import generations, schema
 from indexer.index.columns import open_columns
 from indexer.index.postings import PostingsReader
-from indexer.search import facets, results, sorting
+from indexer.search import bigrams, facets, results, sorting
 from indexer.search.executor import Ranking
 from indexer.search.filters import Compiler, FilterError
 from indexer.search.options import MAX_HITS_PER_PAGE, SearchOptions, search_options
 from indexer.search.accents import AccentModel, ModelKeeper
 from indexer.search.executor import Executor
-from indexer.search.highlight import HighlightGroup, Occurrences, mark, match_spans, snippet
+from indexer.search.highlight import HighlightGroup, Occurrences, exact_held, mark, match_spans, snippet
 from indexer.search.query import Query, QueryError, compile_query, parse
+from indexer.search.respell import Reading, reading
 from indexer.search.settings import DEFAULT, RankingSettings
 from indexer.search.suggest import MAX_SUGGEST_CHARS, completions
 
@@ -59,6 +60,7 @@ class SearchEngine:
         self._generation: Path | None = None
         self._opened = 0                 # counts openings: what an accent model was built for
         self._accents = ModelKeeper()
+        self._phrases = ModelKeeper(bigrams.model_of)
         self._open()
 
     # -- lifecycle ---------------------------------------------------------
@@ -116,7 +118,7 @@ class SearchEngine:
     def compile(self, q: str) -> Query:
         """The query model of ``q`` (raises QueryError for an empty or over-long query)."""
         with self._lock:
-            return compile_query(parse(q), self.settings, self._restore)
+            return compile_query(parse(q), self.settings, self._restore, self._respell)
 
     def search(self, q: str | None = "", page: int | None = None, hits_per_page: int | None = None,
                **options) -> dict:
@@ -143,7 +145,7 @@ class SearchEngine:
             if placeholder:
                 query, ranking = None, self._placeholder(allowed, opts.sort or sorting.NEWEST_FIRST, wanted)
             else:
-                query = compile_query(clauses, self.settings, self._restore)
+                query = compile_query(clauses, self.settings, self._restore, self._respell)
                 ranking = self._executor.rank(query, wanted, allowed=allowed, order=order)
             related = self._related_flags(ranking)
             total, related_total = self._counts(query, ranking, opts.matching_strategy)
@@ -158,7 +160,7 @@ class SearchEngine:
             if opts.facets is not None:
                 facet_answer = self._facets(ranking, opts.facets, total, query is not None and query.tiered)
         return results.answer(q, hits, total, related_total, ranking.estimated, opts,
-                              (time.perf_counter() - started) * 1000, None if query is None else query.suggestion,
+                              (time.perf_counter() - started) * 1000, None if query is None else self._spelled(query.suggestion),
                               facet_answer)
 
     def _allowed(self, filter_value) -> np.ndarray | None:
@@ -229,8 +231,9 @@ class SearchEngine:
 
     def _marked(self, docnum: int, stored: dict, groups, occurrences: Occurrences) -> tuple[str, list, str, list]:
         title, body = stored.get(schema.TITLE, ""), stored.get(schema.BODY, "")
-        return (title, match_spans(occurrences, schema.TITLE_FOLDED, docnum, title, groups),
-                body, match_spans(occurrences, schema.BODY_FOLDED, docnum, body, groups))
+        exact = exact_held(occurrences, docnum, [(schema.TITLE_FOLDED, title), (schema.BODY_FOLDED, body)], groups)
+        return (title, match_spans(occurrences, schema.TITLE_FOLDED, docnum, title, groups, exact),
+                body, match_spans(occurrences, schema.BODY_FOLDED, docnum, body, groups, exact))
 
     def _hit(self, docnum: int, score: float, groups, occurrences: Occurrences, opts: SearchOptions,
              related: bool) -> dict:
@@ -243,20 +246,42 @@ class SearchEngine:
     def _restore(self, folded: list[str]) -> list[str]:
         return self.accent_model().restore(folded)
 
+    def _respell(self, exact: str, before: str | None, after: str | None) -> Reading | None:
+        return reading(exact, self.accent_model(), before, after)
+
     def accent_model(self) -> AccentModel:
         """The accent model of the open index (see :class:`~indexer.search.accents.ModelKeeper`)."""
         with self._lock:
             return self._accents.get(self._opened, self._searcher.reader(), self._generation)
 
+    def phrase_model(self) -> bigrams.PhraseModel:
+        """The phrase model of the open index (:mod:`~indexer.search.bigrams`)."""
+        with self._lock:
+            return self._phrases.get(self._opened, self._searcher.reader(), self._generation)
+
+    def _spelled(self, text: str | None) -> str | None:
+        """``text`` (canonical syllables) as the pages spell it: ``đảng uỷ`` → ``đảng ủy``."""
+        if not text:
+            return text
+        model = self.phrase_model()
+        return " ".join(model.spelled(s) for s in text.split(" "))
+
+    def _phrase_exists(self, syllables: list[str]) -> bool:
+        query = compile_query(parse('"' + " ".join(syllables) + '"'), self.settings)
+        return len(self._executor.rank(query, 1)[0]) > 0
+
     def suggest(self, prefix: str, limit: int = 8) -> list[str]:
-        """Completions of a partly typed query, diacritic-insensitive, shown
-        with accents: ``"dang v"`` → ``["đảng viên", …]``."""
+        """Completions of a partly typed query that the index holds as phrases,
+        diacritic-insensitive, shown as the pages spell them: ``"dang v"`` →
+        ``["đảng viên", …]`` (see :mod:`~indexer.search.suggest`)."""
         if not prefix or not prefix.strip() or len(prefix) > MAX_SUGGEST_CHARS:
             return []
         terms = [t for c in parse(prefix) if not c.clause.negated for t in c.syllables]
         if not terms:
             return []
-        return completions(self.accent_model(), terms, prefix[-1].isspace(), limit)
+        with self._lock:
+            return completions(self.accent_model(), self.phrase_model(), terms, prefix[-1].isspace(), limit,
+                               self._phrase_exists)
 
     # -- articles ----------------------------------------------------------
     def _stored(self, doc_id: str) -> tuple[int, dict] | None:

@@ -25,6 +25,7 @@ mask (a filter) removes candidates before any of it.
 
 from __future__ import annotations
 
+import functools
 from collections import OrderedDict
 from typing import NamedTuple
 
@@ -131,11 +132,16 @@ class Executor:
             scores[docs] += weight * term
         return docs
 
-    def _add_syllable(self, scores: np.ndarray, term: Term, exact_weight: float) -> np.ndarray:
-        """A syllable's folded and, weighted, exact score; returns its (folded) documents."""
-        docs = self._add(scores, term.folded, schema.FOLDED, 1.0)
+    def _add_syllable(self, scores: np.ndarray, term: Term, exact_weight: float, weight: float = 1.0) -> np.ndarray:
+        """A syllable's folded and, weighted, exact score, and its alternatives'
+        (``Term.alternatives``); returns the documents holding it (folded) or
+        all the syllables of one of its alternatives."""
+        docs = self._add(scores, term.folded, schema.FOLDED, weight)
         if exact_weight:
-            self._add(scores, term.exact, schema.EXACT, exact_weight)
+            self._add(scores, term.exact, schema.EXACT, weight * exact_weight)
+        for alt in term.alternatives:
+            held = [self._add_syllable(scores, t, alt.exact_weight, weight * alt.weight) for t in alt.terms]
+            docs = np.union1d(docs, functools.reduce(np.intersect1d, held))
         return docs
 
     # -- ranking -----------------------------------------------------------

@@ -47,21 +47,41 @@ def _is_exact(text: str, occ: Occurrence, term: Term) -> bool:
     return exact_form(normalize(text[occ[1]:occ[2]]).text) == term.exact
 
 
-def _prefer_exact(text: str, occs: list[Occurrence], term: Term) -> list[Occurrence]:
-    exact = [o for o in occs if _is_exact(text, o, term)]
-    return exact or occs
+def exact_held(occurrences: Occurrences, docnum: int, fields: Sequence[tuple[str, str]],
+               groups: Iterable[HighlightGroup]) -> frozenset[str]:
+    """The accented query syllables (exact forms) that the document holds
+    exactly in any of ``fields`` ((folded field, stored text) pairs): in it,
+    only those exact occurrences are marked, in every field."""
+    held = set()
+    for group in groups:
+        if not group.exact_preferred:
+            continue
+        for term in group.terms:
+            if term.accented and term.exact not in held and any(
+                    _is_exact(text, o, term) for field, text in fields
+                    for o in occurrences.get(field, term.folded, docnum)):
+                held.add(term.exact)
+    return frozenset(held)
 
 
 def match_spans(occurrences: Occurrences, field: str, docnum: int, text: str,
-                groups: Iterable[HighlightGroup]) -> list[tuple[int, int]]:
-    """Character spans in ``text`` (the stored original) to mark."""
+                groups: Iterable[HighlightGroup], exact: frozenset[str] | None = None) -> list[tuple[int, int]]:
+    """Character spans in ``text`` (the stored original) to mark.
+
+    A syllable of a group that prefers exact matches is marked only where it
+    occurs exactly when the document holds it exactly (``exact``, from
+    :func:`exact_held`; without it, this field is the document), else
+    wherever it occurs folded: ``giá`` marks *giá*, not *giả* or *Gia*."""
+    groups = list(groups)
+    if exact is None:
+        exact = exact_held(occurrences, docnum, [(field, text)], groups)
     spans: set[tuple[int, int]] = set()
     for group in groups:
         per_term = []
         for term in group.terms:
             occs = occurrences.get(field, term.folded, docnum)
-            if group.exact_preferred and term.accented:
-                occs = _prefer_exact(text, occs, term)
+            if group.exact_preferred and term.exact in exact:
+                occs = [o for o in occs if _is_exact(text, o, term)]
             per_term.append(occs)
         if group.phrase and len(per_term) > 1:
             spans.update(_phrase_spans(per_term))

@@ -19,15 +19,27 @@ Only an empty (or whitespace) or over-long query is an error.
   quoted phrase is required (its syllables consecutive); a long query (a
   pasted headline, a question) is free text: ranked by score alone, its
   quotes punctuation;
-* ``-word`` and ``-"phrase"`` exclude, matched as typed: ``-bạc`` keeps ``bác``.
+* ``-word`` and ``-"phrase"`` exclude, matched as typed: ``-bạc`` keeps ``bác``;
+* a syllable the index does not hold may have another reading
+  (:mod:`~indexer.search.respell`: Telex/VNI keys decoded, a joined word split,
+  a letter corrected): it is searched beside the syllable as typed, as an
+  *alternative* weighted below it (``decoded_weight``, ``split_weight``,
+  ``corrected_weight``), a document holding it counting as holding the
+  syllable; a quoted phrase is read in it; the readings make the "did you
+  mean" suggestion.
+
+The query text is NFKC-normalised first: full-width and other compatibility
+characters (``ｈａ ｎｏｉ``) read as their plain forms.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Optional
 
-from indexer.analysis import WORD_JOINER, analyze, exact_form, folded_form
+from indexer.analysis import WORD_JOINER, analyze, exact_form, fold, folded_form
+from indexer.search.respell import CORRECTED, DECODED, SPLIT, Reading
 from indexer.search.settings import RankingSettings
 
 MAX_QUERY_CHARS = 1000
@@ -51,13 +63,26 @@ class Clause:
 
 @dataclass(frozen=True)
 class Term:
-    """One query syllable (or word) in its exact and folded forms."""
+    """One query syllable (or word) in its exact and folded forms, and the
+    other readings searched beside it."""
     exact: str
     folded: str
+    alternatives: tuple["Alternative", ...] = ()
 
     @property
     def accented(self) -> bool:
         return self.exact != self.folded
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """Another reading of a query syllable: its syllables score (folded, and
+    exact with ``exact_weight``) times ``weight``; a document holding all of
+    them counts as holding the syllable."""
+    terms: tuple[Term, ...]
+    weight: float
+    exact_weight: float
+    kind: str
 
 
 @dataclass(frozen=True)
@@ -133,6 +158,7 @@ def parse(q: str) -> list[AnalyzedClause]:
         raise QueryError("empty_query", "The query is empty: type one or more words.")
     if len(q) > MAX_QUERY_CHARS:
         raise QueryError("query_too_long", f"The query is longer than {MAX_QUERY_CHARS} characters.")
+    q = unicodedata.normalize("NFKC", q)
     parsed = []
     for clause in split_clauses(q):
         syllables, words = _terms(clause.text)
@@ -183,45 +209,113 @@ class Query:
 
 
 Restorer = Callable[[list[str]], list[str]]
+#: (typed exact syllable, folded neighbour before, after) -> another reading or None
+Respeller = Callable[[str, Optional[str], Optional[str]], Optional[Reading]]
 
 
-def _with_restored_accents(clause: AnalyzedClause, restore: Restorer) -> AnalyzedClause:
-    """The clause as if typed with the accents the index makes most likely."""
-    exact = restore([t.folded for t in clause.syllables])
-    syllables = tuple(Term(e, t.folded) for e, t in zip(exact, clause.syllables))
-    words = tuple(Term(WORD_JOINER.join((a.exact, b.exact)), WORD_JOINER.join((a.folded, b.folded)))
-                  for a, b in zip(syllables, syllables[1:]))
-    return AnalyzedClause(clause.clause, syllables, words)
+def _readings(clause: AnalyzedClause, respell: Respeller | None) -> list[Reading | None]:
+    terms = clause.syllables
+    if respell is None:
+        return [None] * len(terms)
+    return [respell(t.exact, terms[i - 1].folded if i else None,
+                    terms[i + 1].folded if i + 1 < len(terms) else None) for i, t in enumerate(terms)]
+
+
+def _read_clause(clause: AnalyzedClause, readings: list[Reading | None], accented: bool,
+                 restore: Restorer | None) -> list[list[str]]:
+    """Per typed syllable of a clause, the exact syllables it reads as: its
+    reading's, else as typed (an accented query) or restored (a plain one);
+    a reading without the user's accents gets restored ones, in context."""
+    slots: list[tuple[int, str | None, str]] = []   # typed syllable, exact (None: to restore), folded
+    for si, (t, r) in enumerate(zip(clause.syllables, readings)):
+        if r is None:
+            slots.append((si, t.exact if accented else None, t.folded))
+        else:
+            slots.extend((si, part if r.accented else None, fold(part)) for part in r.syllables)
+    folded = [f for *_, f in slots]
+    guessed = restore(folded) if restore is not None and any(e is None for _, e, _ in slots) else folded
+    out: list[list[str]] = [[] for _ in clause.syllables]
+    for (si, exact, _), guess in zip(slots, guessed):
+        out[si].append(exact if exact is not None else guess)
+    return out
+
+
+_WEIGHT_OF = {DECODED: "decoded_weight", SPLIT: "split_weight", CORRECTED: "corrected_weight"}
+
+
+def _with_readings(clause: AnalyzedClause, rs: list[Reading | None], read: list[list[str]], accented: bool,
+                   settings: RankingSettings) -> AnalyzedClause:
+    """The clause with each syllable's other reading attached (an accented
+    query) or also its restored accents (a plain one), and the pyvi words of
+    what it reads as."""
+    syllables = []
+    for t, r, exacts in zip(clause.syllables, rs, read):
+        if r is None:
+            syllables.append(t if accented else Term(exacts[0], t.folded))
+            continue
+        alt = Alternative(tuple(Term(e, fold(e)) for e in exacts), getattr(settings, _WEIGHT_OF[r.kind]),
+                          settings.exact_weight if r.accented else settings.restored_weight, r.kind)
+        syllables.append(Term(t.exact, t.folded, (alt,)))
+    flat = [e for exacts in read for e in exacts]
+    if accented and not any(rs):
+        words = clause.words
+    elif accented:
+        words = _terms(" ".join(flat))[1]
+    else:   # restored accents are a guess: adjacent pairs, matched folded
+        words = tuple(Term(WORD_JOINER.join((a, b)), WORD_JOINER.join((fold(a), fold(b))))
+                      for a, b in zip(flat, flat[1:]))
+    return AnalyzedClause(clause.clause, tuple(syllables), words)
+
+
+def _read_terms(terms: tuple[Term, ...]) -> tuple[Term, ...]:
+    """A phrase's syllables as read: an absent syllable's reading stands for it."""
+    out: list[Term] = []
+    for t in terms:
+        out.extend(t.alternatives[0].terms if t.alternatives else (t,))
+    return tuple(out)
+
+
+def _shown(terms: tuple[Term, ...]) -> tuple[Term, ...]:
+    """The syllables to mark: as typed, and their readings'."""
+    return tuple(x for t in terms for x in (t, *(a for alt in t.alternatives for a in alt.terms)))
 
 
 def compile_query(clauses: list[AnalyzedClause], settings: RankingSettings,
-                  restore: Restorer | None = None) -> Query:
+                  restore: Restorer | None = None, respell: Respeller | None = None) -> Query:
     """The :class:`Query` of parsed clauses (see the module docstring).
 
     With ``restore`` (a plain query only), the accents the index makes most
-    likely score on top of the folded forms with ``settings.restored_weight``
-    and are the "did you mean" suggestion when they differ from what was typed.
+    likely score on top of the folded forms with ``settings.restored_weight``.
+    With ``respell``, syllables the index does not hold get their other
+    reading as an alternative. The "did you mean" suggestion is the query as
+    read (readings, restored accents) when it differs from what was typed.
     """
     positive = [c for c in clauses if not c.clause.negated]
     free_text = sum(len(c.syllables) for c in positive) >= settings.free_text_syllables
     accented = any(t.accented for c in positive for t in c.syllables)
     exact_weight, suggestion = (settings.exact_weight if accented else 0.0), None
-    if not accented and restore is not None and positive:
-        plain = [t.folded for c in positive for t in c.syllables]
-        positive = [_with_restored_accents(c, restore) for c in positive]
-        restored = [t.exact for c in positive for t in c.syllables]
-        exact_weight = settings.restored_weight
-        suggestion = " ".join(restored) if restored != plain else None
+    readings = [_readings(c, respell) for c in positive]
+    if positive and (restore is not None and not accented or any(r for rs in readings for r in rs)):
+        read = [_read_clause(c, rs, accented, restore) for c, rs in zip(positive, readings)]
+        typed = [t.exact for c in positive for t in c.syllables]
+        shown = [" ".join(exacts) for clause in read for exacts in clause]
+        suggestion = " ".join(shown) if shown != typed else None
+        if not accented and restore is not None:
+            exact_weight = settings.restored_weight
+        positive = [_with_readings(c, rs, r, accented or restore is None, settings)
+                    for c, rs, r in zip(positive, readings, read)]
     keywords: list[Term] = []
     words: list[Term] = []
     phrases: list[Phrase] = []
     groups: list[HighlightGroup] = []
     for c in positive:
         is_phrase = c.clause.phrase and len(c.syllables) > 1 and not free_text
-        groups.append(HighlightGroup(c.syllables, is_phrase, bool(exact_weight)))
         if is_phrase:
-            phrases.append(Phrase(c.syllables))
+            read_terms = _read_terms(c.syllables)
+            groups.append(HighlightGroup(read_terms, True, bool(exact_weight)))
+            phrases.append(Phrase(read_terms))
         else:
+            groups.append(HighlightGroup(_shown(c.syllables), False, bool(exact_weight)))
             keywords.extend(c.syllables)
             words.extend(c.words)
     exclusions = tuple(Exclusion(c.syllables, any(t.accented for t in c.syllables))

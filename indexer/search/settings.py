@@ -27,6 +27,14 @@ class RankingSettings:
     restored_weight: float = 0.5
     #: Weight of a pyvi word of the query (``đảng_viên``) where the index holds it.
     word_weight: float = 0.5
+    #: Weights of another reading of a syllable the index does not hold
+    #: (:mod:`indexer.search.respell`), beside the syllable as typed: its
+    #: Telex/VNI keys decoded (the user's accents, keyed)...
+    decoded_weight: float = 0.9
+    #: ...a joined word split into the index's syllables...
+    split_weight: float = 0.9
+    #: ...and a letter corrected (a guess among near spellings).
+    corrected_weight: float = 0.7
     #: Queries of this many syllables or more are free text: ranked by score
     #: alone (no "every word first" tier), their quotes read as words.
     free_text_syllables: int = 7

@@ -229,3 +229,43 @@ def test_bad_variant_is_rejected():
         relevance.parse_variant("x:k1=lots")
     with pytest.raises(ValueError):
         relevance.parse_variant("x")
+
+
+# -- the typing forms -------------------------------------------------------------
+
+@pytest.mark.parametrize("form", ["telex", "vni", "typo", "joined"])
+def test_typing_forms_are_seeded_by_the_query(form):
+    text = "Đảng viên gương mẫu ở Hà Nội"
+    assert relevance.query_form(text, form) == relevance.query_form(text, form)
+    assert relevance.query_form(text, form) != text
+
+
+def test_telex_and_vni_forms_type_every_accented_syllable_with_keys():
+    from indexer.analysis.telex import decode
+    for form in ("telex", "vni"):
+        typed = relevance.query_form("Đảng viên gương mẫu", form)
+        assert typed.isascii()
+        assert [decode(w.lower(), form) for w in typed.split()] == ["đảng", "viên", "gương", "mẫu"]
+
+
+def test_typo_form_edits_one_letter_of_one_long_syllable():
+    text = "Đảng viên gương mẫu ở Hà Nội"
+    typed = relevance.query_form(text, "typo")
+    changed = [(a, b) for a, b in zip(text.split(), typed.split()) if a != b]
+    assert len(typed.split()) == len(text.split()) and len(changed) == 1
+    word, edited = changed[0]
+    assert len(word) >= 4 and abs(len(word) - len(edited)) <= 1
+    assert relevance.query_form("Hà Nội ở", "typo") == "Hà Nội ở"        # no syllable of 4 letters
+
+
+def test_joined_form_removes_the_spaces_of_one_word():
+    typed = relevance.query_form("Đảng viên gương mẫu", "joined")
+    assert typed.replace(" ", "") == "Đảngviêngươngmẫu" and len(typed.split()) == 3
+
+
+def test_meili_typo_peer_matches_one_typo_from_five_letters():
+    peer = peers.MeiliTypo()
+    peer.index([peers.Doc("a", "", "thanh pho lon"), peers.Doc("b", "", "tin tuc moi")])
+    assert peer.search("thamh") == ["a"]           # 5 letters: one typo
+    assert peer.search("tim") == []                # 3 letters: none
+    assert peer.search("pho") == ["a"]

@@ -137,7 +137,7 @@ def test_search_shape_and_highlighting(api):
         assert set(hit["_formatted"]) == {"title", "body"}
     bodies = " ".join(h["_formatted"]["body"] for h in data["hits"])
     assert "<mark>Đảng</mark> <mark>ủy</mark>" in bodies
-    assert data["suggestion"] == "đảng uỷ"
+    assert data["suggestion"] == "đảng ủy"     # as the pages spell it, not the index's uỷ
     scores = [h["_score"] for h in data["hits"]]
     assert scores == sorted(scores, reverse=True)
 
@@ -221,6 +221,13 @@ def test_suggest_completes_plain_prefix_with_accents(api):
     assert data["suggestions"], data
     assert all(s.startswith("đảng ") and fold(s).startswith("dang u") for s in data["suggestions"])
     assert any(s in ("đảng uỷ", "đảng ủy") for s in data["suggestions"])
+
+
+def test_suggest_dang_v_lists_dang_vien_first_and_only_phrases_with_hits(api):
+    suggestions = api.get("/api/suggest", query_string={"q": "dang v"}).get_json()["suggestions"]
+    assert suggestions[0] == "đảng viên"
+    for s in suggestions:
+        assert api.get("/api/search", query_string={"q": f'"{s}"'}).get_json()["totalHits"] > 0, s
 
 
 def test_suggest_next_word_and_limit(api):

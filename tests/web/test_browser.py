@@ -216,11 +216,11 @@ def test_search_paginate_follow_suggestion_open_article(tab):
     expect(page.locator("nav.pagination [aria-current=page]")).to_have_text("2")
 
     suggestion = page.locator("#suggestion")
-    expect(suggestion).to_have_text("đảng uỷ")
+    expect(suggestion).to_have_text("đảng ủy")
     suggestion.click()
     page.wait_for_url(re.compile(r"/\?q="))
-    assert query_of(page.url) == {"q": "đảng uỷ"}
-    expect(page.locator("#q")).to_have_value("đảng uỷ")
+    assert query_of(page.url) == {"q": "đảng ủy"}
+    expect(page.locator("#q")).to_have_value("đảng ủy")
     expect(page.locator("li.result").first).to_be_visible()
     assert "Đảng" in page.locator("li.result mark").all_inner_texts()
 

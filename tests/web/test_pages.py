@@ -121,7 +121,7 @@ def test_did_you_mean_is_a_link(client):
     html, page = get(client, "/?q=dang+uy")
     assert "Có phải bạn muốn tìm" in html
     link = page.find("a", id="suggestion")[0]
-    assert query_of(link["href"]) == {"q": "đảng uỷ"}
+    assert query_of(link["href"]) == {"q": "đảng ủy"}
     html, page = get(client, link["href"])
     assert "Có phải bạn muốn tìm" not in html and page.marks
 
