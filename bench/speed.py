@@ -1655,6 +1655,13 @@ def _peer(value: str | None, vs: float | None) -> dict:
     return {"value": value, "vs": vs}
 
 
+def build_rss_mb(record: dict) -> float:
+    """A build's peak RSS: the process tree's sampled sum, or the largest
+    process's peak if higher (a process shorter than the sampling interval is
+    never sampled)."""
+    return max(record.get("tree_peak_rss_mb") or 0.0, record.get("peak_rss_mb") or 0.0)
+
+
 def targets(records: Sequence[dict]) -> list[dict]:
     """Each of issue 12's targets against the run's records (the largest size
     measured), beside each peer's figure and vnsearch's ratio to it."""
@@ -1689,9 +1696,9 @@ def targets(records: Sequence[dict]) -> list[dict]:
             {p: _peer(f"{r['index_mb']:,.1f} MB (x{text_multiple(r)})", ratio(b["index_mb"], r["index_mb"]))
              for p, r in same.items() if r},
             "the text: the corpus input, uncompressed JSON lines (input MB)")
-        add(f"peak RSS of the build <= {TARGET_BUILD_RSS_MB:,} MB", f"{b['tree_peak_rss_mb']:,.0f} MB",
-            b["tree_peak_rss_mb"] <= TARGET_BUILD_RSS_MB, b["docs"],
-            {p: _peer(f"{r['tree_peak_rss_mb']:,.0f} MB", ratio(b["tree_peak_rss_mb"], r["tree_peak_rss_mb"]))
+        add(f"peak RSS of the build <= {TARGET_BUILD_RSS_MB:,} MB", f"{build_rss_mb(b):,.0f} MB",
+            build_rss_mb(b) <= TARGET_BUILD_RSS_MB, b["docs"],
+            {p: _peer(f"{build_rss_mb(r):,.0f} MB", ratio(build_rss_mb(b), build_rss_mb(r)))
              for p, r in same.items() if r},
             f"the process tree's, sampled (1.5 GB); largest process {b['peak_rss_mb']:,.0f} MB")
     qs = [r for r in records if r["section"] == "queries"]

@@ -267,7 +267,10 @@ class SearchEngine:
         return " ".join(model.spelled(s) for s in text.split(" "))
 
     def _phrase_exists(self, syllables: list[str]) -> bool:
-        query = compile_query(parse('"' + " ".join(syllables) + '"'), self.settings)
+        try:
+            query = compile_query(parse('"' + " ".join(syllables) + '"'), self.settings)
+        except QueryError:          # a "syllable" of a thousand letters: not a completion to offer
+            return False
         return len(self._executor.rank(query, 1)[0]) > 0
 
     def suggest(self, prefix: str, limit: int = 8) -> list[str]:

@@ -294,8 +294,9 @@ def _records(docs: int, vn_wall: float, vn_disk: float, tree_mb: float, p95: flo
     build = {"section": "build", "docs": docs, "corpus": corpus, "input_mb": 100.0, "docs_per_s": docs / vn_wall,
              "cores_busy": 1.9, "peak_rss_mb": tree_mb / 2}
     recs = [{**build, "system": "vnsearch", "wall_s": vn_wall, "index_mb": vn_disk, "tree_peak_rss_mb": tree_mb},
-            {**build, "system": "fts5", "wall_s": 20.0, "index_mb": 200.0, "tree_peak_rss_mb": 30.0},
-            {**build, "system": "tantivy", "wall_s": 10.0, "index_mb": 100.0, "tree_peak_rss_mb": 300.0}]
+            {**build, "system": "fts5", "wall_s": 20.0, "index_mb": 200.0, "tree_peak_rss_mb": 30.0, "peak_rss_mb": 30.0},
+            {**build, "system": "tantivy", "wall_s": 10.0, "index_mb": 100.0, "tree_peak_rss_mb": 300.0,
+             "peak_rss_mb": 300.0}]
     for shape, vn in (("all", p95), ("phrases", phrase_p95)):
         recs += [{"section": "queries", "docs": docs, "shape": shape, "system": "vnsearch", "p95_ms": vn,
                   "vs_fts5_p95": speed.ratio(vn, 50.0), "vs_tantivy_p95": speed.ratio(vn, 5.0)},
@@ -308,6 +309,12 @@ def _records(docs: int, vn_wall: float, vn_disk: float, tree_mb: float, p95: flo
              {"section": "incremental", "docs": docs, "system": "fts5", "visible_s": 0.01},
              {"section": "incremental", "docs": docs, "system": "tantivy", "visible_s": 0.1}]
     return recs
+
+
+@pytest.mark.parametrize("tree, peak, expected", [(1264.0, 695.0, 1264.0), (0.0, 48.0, 48.0), (None, 30.0, 30.0)])
+def test_a_builds_rss_is_the_trees_or_the_largest_processs_if_higher(tree, peak, expected):
+    """A load shorter than the sampling interval is never sampled: its tree RSS reads 0."""
+    assert speed.build_rss_mb({"tree_peak_rss_mb": tree, "peak_rss_mb": peak}) == expected
 
 
 def test_targets_met_at_scale_beside_both_peers():
