@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -21,6 +23,16 @@ EXTRA_ARTICLES = {
     "doan-rieng.txt": "Đoàn thanh niên\n\nĐoàn viên tham gia. Kết quả công việc được tổng kết.\n",
     "hostile.txt": "Bài có mã độc <script>alert(1)</script>\n\nNội dung <img src=x onerror=alert(2)> & \"ký tự\".\n",
 }
+
+
+def load_bench(name: str):
+    """A script of ``bench/`` imported as a module (``load_bench("speed")`` is
+    bench/speed.py), registered as ``bench_<name>``."""
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", REPO / "bench" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def make_corpus(root: Path, extra: bool = True) -> Path:

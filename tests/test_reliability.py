@@ -9,7 +9,6 @@ versions. The long ones: ``pytest --runslow tests/test_reliability.py`` or
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import random
@@ -27,7 +26,7 @@ import pytest
 
 from indexer import SearchEngine, build
 from indexer.index import generations
-from tests.support import SEEDS, make_corpus
+from tests.support import SEEDS, load_bench, make_corpus
 from tests.web.test_browser import chromium, server  # noqa: F401 (fixtures: Chromium, `vnsearch serve`)
 
 REPO = Path(__file__).resolve().parent.parent
@@ -35,15 +34,7 @@ TOKEN = "reliability-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
-def _load(name: str, path: Path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-reliability = _load("bench_reliability", REPO / "bench" / "reliability.py")
+reliability = load_bench("reliability")
 
 
 def ids(engine: SearchEngine, q: str) -> set[str]:

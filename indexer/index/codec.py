@@ -86,11 +86,6 @@ def width_code(values: np.ndarray) -> int:
     return 0 if top < 1 << 8 else 1 if top < 1 << 16 else 2
 
 
-def gaps(values: np.ndarray) -> np.ndarray:
-    """Differences of an increasing array, the first from 0."""
-    return np.diff(values, prepend=0)
-
-
 def split_positions(positions: np.ndarray, freqs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Postings' positions (concatenated, each posting's increasing) as each
     posting's first position and the gaps between its later ones."""

@@ -6,7 +6,6 @@ passages and seven queries with judged relevant ids, written for this test.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 import sys
@@ -14,19 +13,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import load_bench
+
 REPO = Path(__file__).resolve().parents[2]
 FIXTURE = REPO / "tests" / "fixtures" / "retrieval"
 
 
-def _load(name: str, path: Path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-relevance = _load("bench_relevance", REPO / "bench" / "relevance.py")
+relevance = load_bench("relevance")
 peers = sys.modules["peers"]
 
 

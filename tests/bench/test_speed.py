@@ -6,29 +6,21 @@ Only the shape of the output is checked, never a time: the machine may be busy.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import io
 import json
 import re
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.support import load_bench
 
 REPO = Path(__file__).resolve().parents[2]
 SEED_PAGES = REPO / "corpus"
 PER_SHAPE = 3
 
 
-def _load(name: str, path: Path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-speed = _load("bench_speed", REPO / "bench" / "speed.py")
+speed = load_bench("speed")
 
 
 def write_tiny_corpus(path: Path) -> int:
@@ -414,7 +406,7 @@ def test_phrase_totals_prints_estimate_and_exact_for_each_phrase(data, tmp_path)
     corpus.mkdir()
     shutil.copy(data, corpus / "articles.jsonl")
     build(tmp_path / "index", [corpus])
-    totals = _load("bench_phrase_totals", REPO / "bench" / "phrase_totals.py")
+    totals = load_bench("phrase_totals")
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         assert totals.main(["--index-dir", str(tmp_path / "index"), "--queries", "3"]) == 0
