@@ -14,7 +14,7 @@ writes them; what replaces Whoosh's pickled, compressed posting blocks
     posting's later positions (posting after posting), each of these arrays in
     the narrowest of uint8/16/32 that holds its largest value (a posting's
     first position is the large value: apart, the gaps fit a byte more often).
-    Then the term table, sorted by key: uint64 ``keys`` (:func:`term_key`),
+    Then zero bytes up to an 8-byte boundary and the term table, sorted by key: uint64 ``keys`` (:func:`term_key`),
     uint64 record offsets, uint32 posting counts, uint32 position counts,
     uint8 width codes (ids | freqs << 2 | firsts << 4 | gaps << 6); then a
     footer: uint64 table offset, uint64 term count, ``MAGIC``. A term's Whoosh
@@ -319,6 +319,9 @@ class VnFieldWriter(FieldWriter):
             raise ValueError("a term has more positions than the postings format holds")
         table = {name: table[name].astype(dtype) for name, dtype in _TABLE_DTYPES}
         order = np.argsort(table["keys"], kind="stable")
+        padding = -self._at % 8        # the table 8-byte aligned: numpy searches a misaligned array by copying it
+        self._out.write(b"\0" * padding)
+        self._at += padding
         for name, _ in _TABLE_DTYPES:
             self._out.write(table[name][order].tobytes())
         self._out.write(np.asarray([self._at, len(table["keys"])], dtype="<u8").tobytes() + MAGIC)
@@ -483,7 +486,8 @@ class PostingsFile:
             raw = self._blob.mapped(at, self._blob.size - _FOOTER - at)
             table, offset = {}, 0
             for name, dtype in _TABLE_DTYPES:
-                table[name] = np.frombuffer(raw, dtype=dtype, count=n, offset=offset)
+                column = np.frombuffer(raw, dtype=dtype, count=n, offset=offset)
+                table[name] = column if column.flags.aligned else column.copy()
                 offset += n * np.dtype(dtype).itemsize
             self._table = table
         return self._table
