@@ -26,7 +26,7 @@ def idf(df: int, n: int) -> float:
 
 def length_norm(lengths: np.ndarray, average: float, b: float) -> np.ndarray:
     """``B_f``: BM25's per-field length normalisation of every document."""
-    return (1.0 - b) + b * lengths / max(average, 1.0)
+    return (1.0 - b) + b * lengths.astype(np.float64) / max(average, 1.0)
 
 
 def field_scale(norm: np.ndarray, weight: float) -> np.ndarray:
