@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Iterator
 
 import numpy as np
 from whoosh.searching import Searcher
@@ -34,13 +35,12 @@ class Postings:
 EMPTY = Postings(np.zeros(0, np.int32), np.zeros(0, np.float32))
 
 
-def lexicon(reader) -> list[tuple[str, int]]:
+def lexicon(reader) -> Iterator[tuple[str, int]]:
     """The exact-field (term, document frequency) pairs of every segment of an
-    open Whoosh reader (a term in several segments appears once per segment)."""
-    terms: list[tuple[str, int]] = []
+    open Whoosh reader (a term in several segments appears once per segment),
+    one segment's in memory at a time."""
     for leaf, _ in reader.leaf_readers():
-        terms.extend(codec.read_lexicon(leaf))
-    return terms
+        yield from codec.read_lexicon(leaf)
 
 
 def stored_texts(reader, fieldnames, limit: int):
