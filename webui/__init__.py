@@ -96,6 +96,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.from_mapping(test_config)
     _finish_config(app)
 
+    from webui import guards
+    guards.init_app(app)     # before any route: the URL map's options apply to rules as they are added
     app.json.ensure_ascii = False      # Vietnamese stays readable in the JSON
     app.json.sort_keys = False         # keep the engine's key order (Meilisearch-like)
 

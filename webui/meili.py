@@ -15,8 +15,11 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
+from werkzeug.exceptions import RequestEntityTooLarge
+
 from indexer import IndexNotFound, QueryError
 from webui import search_params
+from webui.guards import Refused
 from webui.searcher import get_engine
 
 bp = Blueprint("meili", __name__)
@@ -53,6 +56,16 @@ def _meili_error(e: MeiliError):
 @bp.errorhandler(IndexNotFound)
 def _no_index(e: IndexNotFound):
     return meili_response(503, "index_not_accessible", f"The index cannot be read: {e}", "system")
+
+
+@bp.errorhandler(Refused)
+def _refused(e: Refused):
+    return meili_response(e.code, e.meili_code, e.description)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(e: RequestEntityTooLarge):
+    return meili_response(413, "payload_too_large", "The request body is too large.")
 
 
 def _unsupported(params: dict) -> dict:
