@@ -87,7 +87,8 @@ def search(index_uid: str):
         raise MeiliError(404, "index_not_found", f"Index `{index_uid}` not found.")
     try:
         if request.method == "POST":
-            body = request.get_json(silent=True) if request.content_length else {}
+            # no body at all (Content-Length 0 or absent) is no parameters; a chunked body is read
+            body = request.get_json(silent=True) if request.get_data() else {}
             if body is None:
                 raise MeiliError(400, "malformed_payload", "The body is not valid JSON.")
             if not isinstance(body, dict):
