@@ -6,8 +6,9 @@ Usage (from the repository root)::
     python bench/reliability.py                      # everything, the long variants
     python bench/reliability.py --kills 60 --crash-points all --load-rounds 4 --fuzz 2000
     python bench/reliability.py --only kills --kills 10 --json
+    python bench/reliability.py --only slow --idle 50 --slow 50 --slow-seconds 60
 
-Three campaigns; each prints its figures and ``0 lost, 0 corrupt, 0 errors``
+Four campaigns; each prints its figures and ``0 lost, 0 corrupt, 0 errors``
 or exits non-zero:
 
 * **kills** -- a synthetic corpus (real Vietnamese sentences from the seed
@@ -30,6 +31,11 @@ or exits non-zero:
   appending text, added files deleted again), ``POST /api/articles`` and
   ``POST /api/reindex?full=1``. Any non-200 reply, an empty or smaller result
   set, or a connection error is counted as an error.
+* **slow** -- ``vnsearch serve --workers 2`` beside ``--idle`` connections that
+  send nothing and ``--slow`` ones sending a request's headers one byte a second
+  (each reopened when the server closes it); ``--threads`` clients search for
+  ``--slow-seconds``. Any non-200 reply or connection error is an error, and a
+  p99 of 200 ms or more fails the run.
 * **fuzz** -- ``tests/test_fuzz.py`` under pytest with
   ``VNSEARCH_FUZZ_EXAMPLES=N`` (examples per property), counting the examples
   hypothesis ran.

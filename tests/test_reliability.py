@@ -425,7 +425,18 @@ def test_path_traversal_never_reads_a_file(client, url):
 
 
 @pytest.mark.parametrize("article_id", ["../../evil", "/etc/cron.d/x", "..", "../corpus/000_4120920cae5b93dc",
-                                        ".hidden", "a\\..\\..\\b", "~root/.ssh/authorized_keys", "....//x"])
+                                        "....//x", "a/./b", "tin-tuc/"])
+def test_path_like_article_ids_are_refused_and_write_nothing(index_dir, corpus_dir, app_for, article_id):
+    client = app_for(index_dir, corpus_dir).test_client()
+    before = {p for p in corpus_dir.parent.rglob("*")}
+    response = client.post("/api/articles", json={"id": article_id, "text": "Nội dung vnr44001."}, headers=AUTH)
+    assert response.status_code == 400 and response.get_json()["error"]["code"] == "invalid_article"
+    assert "'id'" in response.get_json()["error"]["message"]
+    assert {p for p in corpus_dir.parent.rglob("*")} == before
+
+
+@pytest.mark.parametrize("article_id", [".hidden", "a\\..\\..\\b", "~root/.ssh/authorized_keys", "....",
+                                        "tin-tuc/thoi-su/bai", "a..b/c"])
 def test_added_article_ids_never_escape_the_corpus_directory(index_dir, corpus_dir, app_for, article_id):
     client = app_for(index_dir, corpus_dir).test_client()
     before = {p for p in corpus_dir.parent.rglob("*")}
