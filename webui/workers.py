@@ -68,7 +68,7 @@ def error_bytes(status: int, reason: str, code: str, message: str) -> bytes:
     """A complete HTTP/1.1 response: the JSON error shape, the security headers, ``Connection: close``."""
     from webui import SECURITY_HEADERS
 
-    body = json.dumps({"error": {"code": code, "message": message}}).encode("utf-8")
+    body = json.dumps({"error": {"code": code, "message": message}}, separators=(",", ":")).encode("utf-8")
     head = [f"HTTP/1.1 {status} {reason}", "Connection: close", "Content-Type: application/json",
             f"Content-Length: {len(body)}", "Cache-Control: no-store",
             *(f"{name}: {value}" for name, value in SECURITY_HEADERS.items())]

@@ -133,3 +133,25 @@ def test_a_small_chunked_body_is_read(server):
                + b"%x\r\n%s\r\n0\r\n\r\n" % (len(payload), payload))
     status, _headers, reply = _raw(server, request)
     assert status == 200 and json.loads(reply)["query"] == "hà nội"
+
+
+@pytest.mark.parametrize("exc,status,code", [
+    ("LimitRequestLine(16384, 8190)", 414, "uri_too_long"),
+    ("LimitRequestHeaders('limit request headers fields size')", 431, "headers_too_large"),
+    ("InvalidRequestLine('GET')", 400, "bad_request"),
+    ("InvalidHeaderName('X Y')", 400, "bad_request"),
+    ("InvalidResponseHeader('X\\r\\n')", 500, "internal_error"),
+    ("ValueError('boom')", 500, "internal_error"),
+])
+def test_each_refusal_of_gunicorn_maps_to_a_status_and_code(exc, status, code):
+    from gunicorn.http import errors as http_errors
+
+    from webui.workers import error_bytes, refusal
+
+    found = refusal(eval(exc, {**vars(http_errors), "ValueError": ValueError}))
+    assert found[0] == status and found[2] == code
+    raw = error_bytes(*found)
+    head, _, body = raw.partition(b"\r\n\r\n")
+    assert head.startswith(f"HTTP/1.1 {status} ".encode()) and b"Connection: close" in head
+    assert json.loads(body)["error"]["code"] == code
+    assert f"Content-Length: {len(body)}".encode() in head
