@@ -1,8 +1,9 @@
 """Hostile requests, refused in one place for every route.
 
 * A JSON body nested deeper than ``MAX_JSON_DEPTH`` (``[`` × 100,000 would
-  exhaust the parser's recursion) is a 400 ``invalid_json``: the app's JSON
-  provider parses with :func:`loads_bounded`, which :class:`Request.get_json`
+  exhaust the parser's recursion) is a 400 ``invalid_json``, one whose strings
+  escape a lone surrogate (``"\\ud800"``) a 400 ``invalid_encoding``: the app's
+  JSON provider parses with :func:`loads_bounded`, which :class:`Request.get_json`
   (and anything calling ``current_app.json.loads``) goes through, silent or not.
 * A body without a ``Content-Length`` (``Transfer-Encoding: chunked``) longer
   than ``MAX_CONTENT_LENGTH`` is a 413: Werkzeug would cut it at the limit and
@@ -44,6 +45,12 @@ class JsonTooDeep(Refused):
                          "malformed_payload")
 
 
+class JsonLoneSurrogate(Refused):
+    def __init__(self) -> None:
+        super().__init__(400, "invalid_encoding", "The JSON body holds a lone surrogate (\\ud800-\\udfff): "
+                         "such a string is not Unicode text.", "malformed_payload")
+
+
 def json_depth(value) -> int:
     """How deep arrays and objects nest in a parsed JSON value (a scalar: 0), without recursion."""
     deepest = 0
@@ -61,6 +68,30 @@ def json_depth(value) -> int:
     return deepest
 
 
+def _is_text(s: str) -> bool:
+    try:
+        s.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def holds_lone_surrogate(value) -> bool:
+    """Whether any string (or key) in a parsed JSON value holds a lone surrogate, without recursion."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if not _is_text(item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
 def loads_bounded(data, **kwargs):
     """``json.loads`` that raises :class:`JsonTooDeep` (not a ValueError: a ``silent``
     ``get_json`` does not swallow it) for values nested deeper than MAX_JSON_DEPTH;
@@ -71,6 +102,9 @@ def loads_bounded(data, **kwargs):
         raise JsonTooDeep() from None
     if isinstance(value, (dict, list)) and json_depth(value) > MAX_JSON_DEPTH:
         raise JsonTooDeep()
+    escaped = (b"\\ud", b"\\uD") if isinstance(data, (bytes, bytearray)) else ("\\ud", "\\uD")
+    if any(e in data for e in escaped) and holds_lone_surrogate(value):
+        raise JsonLoneSurrogate()
     return value
 
 

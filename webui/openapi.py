@@ -287,7 +287,7 @@ UNAVAILABLE = {"503": _error("No index has been built yet."),
 SERVING_NOTE = ("Refused before any route, in the error shape with the security headers: a request line over "
                 "8,190 bytes (414 `uri_too_long`), a header over 8,190 bytes or more than 100 headers (431 "
                 "`headers_too_large`), a malformed request (400 `bad_request`); a path or query string that is "
-                "not percent-encoded UTF-8 is 400 `invalid_encoding`, a JSON body nested deeper than 32 levels "
+                "not percent-encoded UTF-8, or a JSON string escaping a lone surrogate, is 400 `invalid_encoding`, a JSON body nested deeper than 32 levels "
                 "400 `invalid_json`, a body over the limit, chunked or not, 413. With VNSEARCH_SEARCH_TOKEN set, "
                 "every route but `/health` and `/openapi.json` needs the search or the admin token.")
 

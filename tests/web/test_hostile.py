@@ -68,6 +68,27 @@ def test_json_nested_to_the_limit_is_read(api):
     assert json_depth(loads_bounded('"chuỗi"')) == 0
 
 
+@pytest.mark.parametrize("body", ['{"q": "h\\ud800a n\\udfffi"}', '{"q": "hà nội", "sort": ["\\udcff"]}',
+                                  '{"\\ud83d": "x"}', '{"q": "\\uDE00"}'])
+def test_a_json_string_escaping_a_lone_surrogate_is_400_invalid_encoding(api, client, body):
+    # it used to be searched, then failed as a 500 when the query was echoed back as UTF-8
+    assert_error(api.post("/api/search", data=body, content_type="application/json"), 400, "invalid_encoding")
+    _meili_error(client.post("/indexes/articles/search", data=body, content_type="application/json"),
+                 400, "malformed_payload")
+
+
+def test_a_lone_surrogate_in_an_added_article_is_400(admin):
+    body = '{"id": "bai-moi", "text": "Nội dung \\ud800 lạ."}'
+    response = admin.post("/api/articles", data=body, content_type="application/json", headers=AUTH)
+    assert_error(response, 400, "invalid_encoding")
+
+
+def test_a_surrogate_pair_is_text(api):
+    response = api.post("/api/search", data='{"q": "Việt Nam \\ud83c\\uddfb\\ud83c\\uddf3"}',
+                        content_type="application/json")
+    assert response.status_code == 200 and response.get_json()["query"] == "Việt Nam 🇻🇳"
+
+
 # -- chunked bodies ---------------------------------------------------------------------------
 def _chunked(client, path: str, raw: bytes, headers: dict | None = None):
     # What gunicorn hands the app for `Transfer-Encoding: chunked`: no Content-Length, a
