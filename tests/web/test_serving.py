@@ -155,3 +155,21 @@ def test_each_refusal_of_gunicorn_maps_to_a_status_and_code(exc, status, code):
     assert head.startswith(f"HTTP/1.1 {status} ".encode()) and b"Connection: close" in head
     assert json.loads(body)["error"]["code"] == code
     assert f"Content-Length: {len(body)}".encode() in head
+
+
+@pytest.mark.parametrize("target", ["/api/articles/%ED%A0%80", "/api/articles/a%FFb", "/api/search?q=%ED%A0%80",
+                                    "/api/search?q=ha%C3"])
+def test_invalid_utf8_through_gunicorn_is_400_invalid_encoding(server, target):
+    status, headers, body = _raw(server, f"GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+    _assert_json_error(status, headers, body, 400, "invalid_encoding")
+
+
+def test_a_raw_non_ascii_byte_in_the_request_line_is_refused_by_gunicorn_in_the_json_shape(server):
+    status, headers, body = _raw(server, b"GET /api/articles/\xff HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    _assert_json_error(status, headers, body, 400, "bad_request")
+
+
+def test_a_redirect_never_follows_the_host_header(server):
+    status, headers, _body = _raw(server, b"GET /api/articles//000_4120920cae5b93dc HTTP/1.1\r\n"
+                                          b"Host: evil.example\r\nConnection: close\r\n\r\n")
+    assert status == 404 and "location" not in headers
