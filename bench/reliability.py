@@ -6,8 +6,9 @@ Usage (from the repository root)::
     python bench/reliability.py                      # everything, the long variants
     python bench/reliability.py --kills 60 --crash-points all --load-rounds 4 --fuzz 2000
     python bench/reliability.py --only kills --kills 10 --json
+    python bench/reliability.py --only slow --idle 50 --slow 50 --slow-seconds 60
 
-Three campaigns; each prints its figures and ``0 lost, 0 corrupt, 0 errors``
+Four campaigns; each prints its figures and ``0 lost, 0 corrupt, 0 errors``
 or exits non-zero:
 
 * **kills** -- a synthetic corpus (real Vietnamese sentences from the seed
@@ -30,6 +31,11 @@ or exits non-zero:
   appending text, added files deleted again), ``POST /api/articles`` and
   ``POST /api/reindex?full=1``. Any non-200 reply, an empty or smaller result
   set, or a connection error is counted as an error.
+* **slow** -- ``vnsearch serve --workers 2`` beside ``--idle`` connections that
+  send nothing and ``--slow`` ones sending a request's headers one byte a second
+  (each reopened when the server closes it); ``--threads`` clients search for
+  ``--slow-seconds``. Any non-200 reply or connection error is an error, and a
+  p99 of 200 ms or more fails the run.
 * **fuzz** -- ``tests/test_fuzz.py`` under pytest with
   ``VNSEARCH_FUZZ_EXAMPLES=N`` (examples per property), counting the examples
   hypothesis ran.
@@ -932,6 +938,143 @@ def load_during_rebuild(root: Path, *, rounds: int = 2, threads: int = 4, articl
     return figures
 
 
+# --------------------------------------------------------------------------- slow and idle clients
+@dataclass
+class SlowFigures:
+    idle: int = 0                 # connections opened that send nothing
+    slow: int = 0                 # connections sending their headers one byte a second
+    reconnects: int = 0           # of both, closed by the server (its timeouts) and opened again
+    requests: int = 0             # searches by the other clients
+    errors: int = 0               # non-200 replies and connection errors among them
+    threads: int = 0
+    seconds: float = 0.0
+    p50_ms: float = 0.0
+    p99_ms: float = 0.0
+    max_ms: float = 0.0
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not (self.errors or self.failures)
+
+    def summary(self) -> str:
+        return (f"slow clients: {self.requests} searches from {self.threads} client threads in {self.seconds:.1f}s "
+                f"beside {self.idle} idle connections and {self.slow} sending one header byte a second "
+                f"({self.reconnects} closed by the server and reopened): p50 {self.p50_ms:.0f} ms, "
+                f"p99 {self.p99_ms:.0f} ms, max {self.max_ms:.0f} ms; {self.errors} errors")
+
+
+SLOW_REQUEST = b"GET /api/search?q=ha+noi HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"a" * 4000 + b"\r\n\r\n"
+
+
+class Loiterers:
+    """``idle`` connections sending nothing and ``slow`` ones sending SLOW_REQUEST one byte per
+    ``interval`` seconds, each opened again whenever the server closes it, until stop()."""
+
+    def __init__(self, port: int, idle: int, slow: int, interval: float = 1.0) -> None:
+        self.port, self.interval = port, interval
+        self.reconnects = 0
+        self._stop = threading.Event()
+        self._conns: list[list] = []                     # [socket, bytes sent or None for idle]
+        for i in range(idle + slow):
+            self._conns.append([self._open(), None if i < idle else 0])
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _open(self) -> socket.socket:
+        s = socket.create_connection(("127.0.0.1", self.port), timeout=10)
+        s.setblocking(False)
+        return s
+
+    def _closed(self, s: socket.socket) -> bool:
+        try:
+            s.recv(65536)                                # EOF, or a reply: the server is done with it
+            return True
+        except BlockingIOError:
+            return False
+        except OSError:
+            return True
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            for conn in self._conns:
+                s, sent = conn
+                if self._closed(s):
+                    s.close()
+                    conn[0], conn[1] = self._open(), (None if sent is None else 0)
+                    self.reconnects += 1
+                    continue
+                if sent is not None:
+                    try:
+                        s.send(SLOW_REQUEST[sent:sent + 1])
+                        conn[1] = (sent + 1) % len(SLOW_REQUEST)
+                    except OSError:
+                        pass                              # seen as closed on the next round
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+        for s, _ in self._conns:
+            s.close()
+
+
+def slow_clients(root: Path, *, idle: int = 50, slow: int = 50, seconds: float = 30.0, threads: int = 4,
+                 workers: int = 2, log: Log = _quiet) -> SlowFigures:
+    """Searches against `vnsearch serve --workers N` beside idle and slow connections, timed."""
+    from indexer import build
+
+    root = Path(root)
+    index = root / "index"
+    build(index, [REPO / "corpus"], full=True, progress=False)
+    figures = SlowFigures(idle=idle, slow=slow, threads=threads)
+    queries = list(COMMON_QUERIES)
+    with Server(index, REPO / "corpus", root / "server.log", workers=workers) as server:
+        loiterers = Loiterers(server.port, idle, slow)
+        stop = threading.Event()
+        lock = threading.Lock()
+        latencies: list[float] = []
+
+        def client(n: int) -> None:
+            local = random.Random(n)
+            while not stop.is_set():
+                q = local.choice(queries)
+                try:
+                    status, data, ms = _search(server.url, q)
+                except Exception as e:     # noqa: BLE001 - a refused/reset/timed-out connection is an error
+                    status, data, ms = None, f"{type(e).__name__}: {e}", 0.0
+                with lock:
+                    figures.requests += 1
+                    latencies.append(ms)
+                    if status != 200:
+                        figures.errors += 1
+                        if len(figures.failures) < 20:
+                            figures.failures.append(f"{q!r}: {status} {data!r:.200}")
+
+        try:
+            time.sleep(2)                  # every loiterer connected and holding its connection
+            clients = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(threads)]
+            started = time.monotonic()
+            for t in clients:
+                t.start()
+            time.sleep(seconds)
+            stop.set()
+            for t in clients:
+                t.join(timeout=60)
+            figures.seconds = time.monotonic() - started
+        finally:
+            loiterers.stop()
+        figures.reconnects = loiterers.reconnects
+        if server.proc.poll() is not None:
+            figures.failures.append(f"the server died: {server.output()}")
+    if latencies:
+        latencies.sort()
+        figures.p50_ms = statistics.median(latencies)
+        figures.p99_ms = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+        figures.max_ms = latencies[-1]
+    log(figures.summary())
+    return figures
+
+
 # --------------------------------------------------------------------------- fuzzing
 @dataclass
 class FuzzFigures:
@@ -970,8 +1113,8 @@ def fuzz_campaign(examples: int, log: Log = _quiet) -> FuzzFigures:
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--only", choices=("kills", "load", "fuzz"), action="append",
-                    help="run only these campaigns (repeatable); default: all three")
+    ap.add_argument("--only", choices=("kills", "load", "slow", "fuzz"), action="append",
+                    help="run only these campaigns (repeatable); default: all four")
     ap.add_argument("--kills", type=int, default=60, help="builds killed at random moments (default 60)")
     ap.add_argument("--crash-points", default="all",
                     help="builds killed before chosen file operations: N per mode, or 'all' (default)")
@@ -979,12 +1122,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--load-rounds", type=int, default=4,
                     help="writer rounds in the load campaign (2 full rebuilds and 4 updates each)")
     ap.add_argument("--threads", type=int, default=4, help="client threads in the load campaign")
+    ap.add_argument("--idle", type=int, default=50, help="idle connections in the slow-client campaign")
+    ap.add_argument("--slow", type=int, default=50,
+                    help="connections sending one header byte a second in the slow-client campaign")
+    ap.add_argument("--slow-seconds", type=float, default=60.0, help="length of the slow-client campaign")
     ap.add_argument("--fuzz", type=int, default=1000, help="hypothesis examples per fuzz property")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", action="store_true", help="print the figures as one JSON object too")
     ap.add_argument("-v", "--verbose", action="store_true", help="one line per kill and write")
     args = ap.parse_args(argv)
-    only = set(args.only or ("kills", "load", "fuzz"))
+    only = set(args.only or ("kills", "load", "slow", "fuzz"))
     log: Log = (lambda m: print(m, flush=True)) if args.verbose else _quiet
     crash_points = None if args.crash_points == "all" else int(args.crash_points)
     results: dict[str, dict] = {}
@@ -1011,6 +1158,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print("  FAILURE:", failure)
             results["load"] = asdict(load)
             ok &= load.ok
+        if "slow" in only:
+            print(f"slow-client campaign: {args.idle} idle, {args.slow} slow connections, {args.threads} "
+                  f"client threads, {args.slow_seconds:.0f}s …", flush=True)
+            sl = slow_clients(Path(tmp) / "slow", idle=args.idle, slow=args.slow, seconds=args.slow_seconds,
+                              threads=args.threads, log=log)
+            print(sl.summary())
+            for failure in sl.failures[:20]:
+                print("  FAILURE:", failure)
+            results["slow"] = asdict(sl)
+            ok &= sl.ok and sl.p99_ms < 200
         if "fuzz" in only:
             print(f"fuzz campaign: {args.fuzz} examples per property …", flush=True)
             fz = fuzz_campaign(args.fuzz, log=log)

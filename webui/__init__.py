@@ -6,7 +6,7 @@
 2. the instance folder's ``config.py``, if there is one;
 3. the environment: ``VNSEARCH_INDEX_DIR``, ``VNSEARCH_CORPUS_DIR``,
    ``VNSEARCH_ADMIN_TOKEN``, ``VNSEARCH_HITS_PER_PAGE``,
-   ``VNSEARCH_MAX_CONTENT_LENGTH``;
+   ``VNSEARCH_MAX_CONTENT_LENGTH``, ``VNSEARCH_SEARCH_TOKEN``, ``VNSEARCH_CORS_ORIGINS``;
 4. the ``test_config`` mapping.
 
 The views hold no search logic: they validate input and call the engine
@@ -33,6 +33,9 @@ DEFAULTS = {
     "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,   # request bodies above this get 413
     "REINDEX_LOCK_TIMEOUT": 0.0,             # seconds POST /api/reindex waits for another build
     "ADD_LOCK_TIMEOUT": 10.0,                # seconds POST /api/articles waits for another build
+    # serving (webui.access): None: reading is open to all; "": no other site may call the API
+    "SEARCH_TOKEN": None,
+    "CORS_ORIGINS": "",
 }
 
 # environment variable -> (config key, parser)
@@ -42,6 +45,8 @@ ENVIRONMENT = {
     "VNSEARCH_ADMIN_TOKEN": ("ADMIN_TOKEN", str),
     "VNSEARCH_HITS_PER_PAGE": ("HITS_PER_PAGE", int),
     "VNSEARCH_MAX_CONTENT_LENGTH": ("MAX_CONTENT_LENGTH", int),
+    "VNSEARCH_SEARCH_TOKEN": ("SEARCH_TOKEN", str),
+    "VNSEARCH_CORS_ORIGINS": ("CORS_ORIGINS", str),
 }
 
 CONTENT_SECURITY_POLICY = "; ".join([
@@ -96,12 +101,15 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.from_mapping(test_config)
     _finish_config(app)
 
+    from webui import guards
+    guards.init_app(app)     # before any route: the URL map's options apply to rules as they are added
     app.json.ensure_ascii = False      # Vietnamese stays readable in the JSON
     app.json.sort_keys = False         # keep the engine's key order (Meilisearch-like)
 
-    from webui import api, errors, meili, pages, searcher
+    from webui import access, api, errors, meili, pages, searcher
     searcher.init_app(app)
     errors.init_app(app)
+    access.init_app(app)     # /health, the search token, CORS, no-store (before the other hooks)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(meili.bp)

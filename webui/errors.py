@@ -12,6 +12,7 @@ from flask import Flask, Response, current_app, jsonify, render_template, reques
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from indexer import IndexFormatError, IndexNotFound
+from webui.guards import Refused
 
 # HTTP status -> (API code, API message, Vietnamese page title, Vietnamese page text)
 _HTTP = {
@@ -59,6 +60,8 @@ def error_page(status: int, title: str, message: str):
 def _http_error(e: HTTPException):
     status = e.code or 500
     code, message, title, text = _HTTP.get(status, (None, None, None, None))
+    if isinstance(e, Refused):              # a hostile request (webui.guards): its own code and message
+        code, message = e.api_code, e.description
     if wants_json():
         if code is None:
             code = (e.name or "error").lower().replace(" ", "_")

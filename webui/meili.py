@@ -15,8 +15,11 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
+from werkzeug.exceptions import RequestEntityTooLarge
+
 from indexer import IndexNotFound, QueryError
 from webui import search_params
+from webui.guards import Refused
 from webui.searcher import get_engine
 
 bp = Blueprint("meili", __name__)
@@ -55,6 +58,16 @@ def _no_index(e: IndexNotFound):
     return meili_response(503, "index_not_accessible", f"The index cannot be read: {e}", "system")
 
 
+@bp.errorhandler(Refused)
+def _refused(e: Refused):
+    return meili_response(e.code, e.meili_code, e.description)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(e: RequestEntityTooLarge):
+    return meili_response(413, "payload_too_large", "The request body is too large.")
+
+
 def _unsupported(params: dict) -> dict:
     """``params`` without the unsupported Meilisearch parameters sent with a falsy value."""
     out = {}
@@ -74,7 +87,8 @@ def search(index_uid: str):
         raise MeiliError(404, "index_not_found", f"Index `{index_uid}` not found.")
     try:
         if request.method == "POST":
-            body = request.get_json(silent=True) if request.content_length else {}
+            # no body at all (Content-Length 0 or absent) is no parameters; a chunked body is read
+            body = request.get_json(silent=True) if request.get_data() else {}
             if body is None:
                 raise MeiliError(400, "malformed_payload", "The body is not valid JSON.")
             if not isinstance(body, dict):

@@ -283,6 +283,53 @@ UNAVAILABLE = {"503": _error("No index has been built yet."),
                "default": _error("Any other error, in the same shape.")}
 
 
+# -- serving: /health, the search token, refusals of hostile requests (webui.access, webui.guards) ------
+SERVING_NOTE = ("Refused before any route, in the error shape with the security headers: a request line over "
+                "8,190 bytes (414 `uri_too_long`), a header over 8,190 bytes or more than 100 headers (431 "
+                "`headers_too_large`), a malformed request (400 `bad_request`); a path or query string that is "
+                "not percent-encoded UTF-8, or a JSON string escaping a lone surrogate, is 400 `invalid_encoding`, a JSON body nested deeper than 32 levels "
+                "400 `invalid_json`, a body over the limit, chunked or not, 413. With VNSEARCH_SEARCH_TOKEN set, "
+                "every route but `/health` and `/openapi.json` needs the search or the admin token.")
+
+HEALTH_PATH = {"/health": {"get": {
+    "operationId": "health",
+    "summary": "Liveness: answers without opening the index (Meilisearch's `/health`). Never needs a token.",
+    "responses": {"200": {"description": "The server is up.", "content": {"application/json": {"schema": {
+        "type": "object", "required": ["status"], "additionalProperties": False,
+        "properties": {"status": {"const": "available"}}}}}}},
+}}}
+
+_UNGUARDED = ("/health", "/openapi.json")
+
+
+def _with_serving(paths: dict) -> dict:
+    """``paths`` plus /health, and on every guarded operation the answers of webui.access and
+    webui.guards (401 without the search token; 400 for an invalid encoding), in its route's shape."""
+    out = {**paths, **HEALTH_PATH}
+    for path, item in out.items():
+        if path in _UNGUARDED:
+            continue
+        meili = not path.startswith("/api") and path.startswith(("/indexes", "/multi-search", "/tasks"))
+        page = not meili and not path.startswith("/api")
+        shape = _html if page else (_meili_error if meili else _error)
+        for method, operation in item.items():
+            if method == "parameters":
+                continue
+            responses = operation["responses"]
+            responses.setdefault("400", shape("The path or query string is not UTF-8 (`invalid_encoding`)."))
+            responses.setdefault("401", shape("VNSEARCH_SEARCH_TOKEN is set and no valid token was sent."))
+            if meili:
+                responses.setdefault("403", shape("The token sent is wrong (`invalid_api_key`)."))
+    return out
+
+
+SEARCH_TOKEN_SCHEME = {"searchToken": {
+    "type": "http", "scheme": "bearer",
+    "description": "The server's VNSEARCH_SEARCH_TOKEN (or the admin token), needed by every route but "
+                   "`/health` and `/openapi.json` when one is configured; browsers send it as the password "
+                   "of HTTP Basic authentication."}}
+
+
 def spec() -> dict:
     return {
         "openapi": "3.1.0",
@@ -291,10 +338,10 @@ def spec() -> dict:
             "version": "0.1.0",
             "description": "Vietnamese full-text search. Search results follow Meilisearch's shape; "
                            "highlighted fields are escaped HTML with `<mark>` around matches. "
-                           "Every error is `{\"error\": {\"code\", \"message\"}}`.",
+                           "Every error is `{\"error\": {\"code\", \"message\"}}`. " + SERVING_NOTE,
         },
         "servers": [{"url": "/"}],
-        "paths": {
+        "paths": _with_serving({
             "/api/search": {"get": {
                 "operationId": "search",
                 "summary": "Ranked, highlighted results (same object as `vnsearch search --json`).",
@@ -418,12 +465,12 @@ def spec() -> dict:
                 "responses": {"200": _html("The article."), "404": _html("No article has this id."),
                               "503": _html("No index yet.")},
             }},
-        },
+        }),
         "components": {
             "schemas": SCHEMAS,
             "securitySchemes": {"adminToken": {
                 "type": "http", "scheme": "bearer",
                 "description": "The server's VNSEARCH_ADMIN_TOKEN. Without one configured, "
-                               "the admin endpoints answer 403."}},
+                               "the admin endpoints answer 403."}, **SEARCH_TOKEN_SCHEME},
         },
     }

@@ -1,4 +1,4 @@
-"""``vnsearch serve``: the web app under gunicorn (sync workers), never Flask's dev server.
+"""``vnsearch serve``: the web app under gunicorn (gevent workers, :mod:`webui.workers`), never Flask's dev server.
 
 The app is created once in the master (``preload_app``), which also loads
 pyvi's model (at the import of :mod:`indexer.analysis.segment`: in memory, fork safe),
@@ -15,6 +15,12 @@ from pathlib import Path
 from gunicorn.app.base import BaseApplication
 
 DEFAULT_TIMEOUT = 120     # seconds: POST /api/reindex?full=1 runs inside a request
+KEEPALIVE = 5             # seconds: an idle kept-alive connection, and the whole header block of any request
+WORKER_CONNECTIONS = 1000  # connections one worker holds at once (idle ones cost a greenlet each)
+# gunicorn's refusals of these are answered in the API's JSON shape (webui.workers)
+LIMIT_REQUEST_LINE = 8190         # bytes of method, path and query: more is 414 uri_too_long
+LIMIT_REQUEST_FIELD_SIZE = 8190   # bytes of one header: more is 431 headers_too_large
+LIMIT_REQUEST_FIELDS = 100        # headers: more is 431
 
 
 def bind_address(host: str, port: int) -> str:
@@ -27,7 +33,12 @@ def gunicorn_options(host: str, port: int, workers: int | None) -> dict:
     return {
         "bind": bind_address(host, port),
         "workers": workers or os.cpu_count() or 1,
-        "worker_class": "sync",
+        "worker_class": "webui.workers.VnsearchWorker",
+        "worker_connections": WORKER_CONNECTIONS,
+        "keepalive": KEEPALIVE,
+        "limit_request_line": LIMIT_REQUEST_LINE,
+        "limit_request_field_size": LIMIT_REQUEST_FIELD_SIZE,
+        "limit_request_fields": LIMIT_REQUEST_FIELDS,
         "preload_app": True,
         "accesslog": "-",
         "errorlog": "-",

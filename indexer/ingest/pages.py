@@ -8,6 +8,7 @@ import unicodedata
 from indexer.ingest.dates import parse_date_line
 from indexer.ingest.furniture import DUMP_MARK, NAV_LABEL, STRAY_PR_LINE, mark_tail, strip_php_dumps
 from indexer.ingest.model import SUFFIXES, Article
+from indexer.ingest.validate import id_from_name
 
 DATE_WINDOW = 10                      # a date line must be among the first N non-blank lines after the title
 
@@ -17,12 +18,13 @@ def _nfc(s: str) -> str:
 
 
 def _txt_id(relpath: str) -> str:
+    """The id of a page: its path without the suffix, ``/`` as ``--`` (ValueError if that is no id)."""
     rel = relpath
     for suffix in SUFFIXES:
         if rel.lower().endswith(suffix):
             rel = rel[: -len(suffix)]
             break
-    return rel.replace("/", "--")
+    return id_from_name(rel.replace("/", "--"))
 
 
 def parse_txt(raw: str, relpath: str) -> Article:

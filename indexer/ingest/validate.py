@@ -15,8 +15,13 @@ _ISO_DATE = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})"
     r"(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?(Z|[+-]\d{2}:?\d{2})?)?")
 _CONTROL_IN_ID = re.compile(r"[\x00-\x1f\x7f]")
-MAX_KEYWORD_CHARS = 200               # a topic, a source, one tag
+MAX_KEYWORD_CHARS = 200               # one tag
 MAX_TAGS = 100
+MAX_ID_CHARS = 200
+MAX_FIELD_CHARS = {"title": 1_000, "url": 500, "topic": 500, "source": 500}
+# Unicode categories no id may hold: controls (U+0085 too), invisible formatting (U+200B, U+FEFF),
+# surrogates, and every separator (spaces included): an id is a path segment of the site's URLs.
+FORBIDDEN_ID_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zs", "Zl", "Zp"})
 OPTIONAL_FIELDS = ("date", "url", "topic", "source", "tags")
 
 
@@ -59,15 +64,46 @@ def _normalize_iso_date(value: str) -> str:
     raise ValueError(f"invalid 'date' {value[:40]!r}: expected ISO 8601 such as 2020-07-14 or 2020-07-14T06:55:40")
 
 
-def _keyword(value, key: str) -> str | None:
+def _too_long(key: str, value: str, limit: int) -> None:
+    if len(value) > limit:
+        raise ValueError(f"{key!r} too long ({len(value):,} chars > {limit:,})")
+
+
+def check_id(value: str) -> str:
+    """An article id as stored: NFC; ValueError (naming 'id') unless it is 1 to MAX_ID_CHARS
+    characters, none of FORBIDDEN_ID_CATEGORIES (so no space anywhere), without a leading
+    ``/`` and with no empty, ``.`` or ``..`` segment between slashes."""
+    value = unicodedata.normalize("NFC", value)
+    if not value.strip():
+        raise ValueError("empty 'id'")
+    for ch in value:
+        category = unicodedata.category(ch)
+        if category in FORBIDDEN_ID_CATEGORIES:
+            kind = "a control character" if category == "Cc" else f"U+{ord(ch):04X} ({category})"
+            raise ValueError(f"'id' contains {kind}: ids have no spaces, separators or control characters")
+    _too_long("id", value, MAX_ID_CHARS)
+    if value.startswith("/"):
+        raise ValueError("'id' starts with '/'")
+    if any(segment in ("", ".", "..") for segment in value.split("/")):
+        raise ValueError("'id' has an empty, '.' or '..' segment")
+    return value
+
+
+def id_from_name(name: str) -> str:
+    """An id made from a file name: NFC, each forbidden character (a space…) replaced by ``_``;
+    ValueError if it still is no id (:func:`check_id`)."""
+    name = unicodedata.normalize("NFC", name)
+    return check_id("".join("_" if unicodedata.category(c) in FORBIDDEN_ID_CATEGORIES else c for c in name))
+
+
+def _keyword(value, key: str, limit: int = MAX_KEYWORD_CHARS) -> str | None:
     """A topic, source or tag: a string, NFC, trimmed; "" means absent."""
     if not isinstance(value, str):
         raise ValueError(f"{key!r} must be a string, not {type(value).__name__}")
     value = unicodedata.normalize("NFC", " ".join(value.split()))
     if _CONTROL_IN_ID.search(value):
         raise ValueError(f"{key!r} contains a control character")
-    if len(value) > MAX_KEYWORD_CHARS:
-        raise ValueError(f"{key!r} too long ({len(value):,} chars > {MAX_KEYWORD_CHARS})")
+    _too_long(key, value, limit)
     return value or None
 
 
@@ -85,6 +121,7 @@ def _tags(value) -> tuple[str, ...]:
 
 
 def _url(value: str) -> str:
+    _too_long("url", value, MAX_FIELD_CHARS["url"])
     if not re.match(r"https?://[^\s/]", value, re.I) or re.search(r"[\s\x00-\x1f\x7f]", value):
         raise ValueError(f"invalid 'url' {value[:60]!r}: expected an http:// or https:// address")
     return value
@@ -105,7 +142,7 @@ def _optional_fields(record: dict, check_surrogates: bool) -> dict[str, object]:
 
     def keyword(key: str):
         value = text(key)
-        return None if value is None else _keyword(value, key)
+        return None if value is None else _keyword(value, key, MAX_FIELD_CHARS[key])
 
     def tags():
         value = record.get("tags")
@@ -124,11 +161,13 @@ def _optional_fields(record: dict, check_surrogates: bool) -> dict[str, object]:
 def validate_article(record: dict, relpath: str) -> Article:
     """Check a JSON record and turn it into an :class:`Article`; ValueError says what is wrong.
 
-    ``id``: non-empty string (no control characters) or integer (converted with str);
+    ``id``: a string or an integer (converted with str), as :func:`check_id` has it (NFC, at
+    most MAX_ID_CHARS characters, no spaces or control characters, no ``.``/``..`` segment);
     ``text``: non-empty string of at most MAX_ARTICLE_CHARS characters; ``title``: string,
     may be empty or missing; ``url`` (http/https only), ``date`` (ISO 8601), ``topic``,
     ``source``: optional strings, null or "" meaning absent; ``tags``: an optional list of
-    strings. Topics, sources and tags are NFC with their whitespace collapsed. No string may
+    strings. ``title`` holds at most 1,000 characters, ``url``, ``topic``, ``source`` 500 each
+    (MAX_FIELD_CHARS), a tag 200; a longer one is an error naming the field. Topics, sources and tags are NFC with their whitespace collapsed. No string may
     contain NUL. Other keys are ignored. Any bad value is an error.
     """
     return validate_record(record, relpath, check_surrogates=True)
@@ -147,12 +186,7 @@ def validate_record(record: dict, relpath: str, check_surrogates: bool,
     if isinstance(raw_id, bool) or not isinstance(raw_id, (str, int)):
         raise ValueError(f"'id' must be a string or an integer, not {type(raw_id).__name__}")
     art_id = str(raw_id) if isinstance(raw_id, int) else _check_str(record, "id", surrogates=check_surrogates)
-    if not art_id.strip():
-        raise ValueError("empty 'id'")
-    if _CONTROL_IN_ID.search(art_id):
-        raise ValueError("'id' contains a control character")
-    if len(art_id) > 1000:
-        raise ValueError(f"'id' too long ({len(art_id)} chars > 1000)")
+    art_id = check_id(art_id)
 
     if record.get("text") is None:
         raise ValueError("missing 'text'")
@@ -162,8 +196,7 @@ def validate_record(record: dict, relpath: str, check_surrogates: bool,
     if len(text) > MAX_ARTICLE_CHARS:
         raise ValueError(f"'text' too large ({len(text):,} chars > {MAX_ARTICLE_CHARS:,})")
     title = _check_str(record, "title", surrogates=check_surrogates) or ""
-    if len(title) > 10_000:
-        raise ValueError(f"'title' too long ({len(title):,} chars > 10,000)")
+    _too_long("title", title, MAX_FIELD_CHARS["title"])
 
     values: dict[str, object] = {}
     for key, parse in _optional_fields(record, check_surrogates).items():

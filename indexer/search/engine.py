@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import threading
 import time
+import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -288,7 +289,12 @@ class SearchEngine:
 
     # -- articles ----------------------------------------------------------
     def _stored(self, doc_id: str) -> tuple[int, dict] | None:
-        docnum = self._searcher.document_number(**{schema.ID_FIELD: doc_id})
+        """By id, NFC first (ids are stored NFC), then as given (an index built before that rule)."""
+        docnum = None
+        for key in dict.fromkeys((unicodedata.normalize("NFC", doc_id), doc_id)):
+            docnum = self._searcher.document_number(**{schema.ID_FIELD: key})
+            if docnum is not None:
+                break
         return None if docnum is None else (docnum, self._searcher.stored_fields(docnum))
 
     def get_article(self, doc_id: str) -> dict | None:

@@ -29,7 +29,8 @@ EXTRA = [
      "date": "2021-10-05T08:30+0700", "source": "baokhanhhoa", "url": "https://example.vn/a?b=1"},
     {"id": "units-2", "title": "Đo đạc", "text": "Diện tích 4,71km2, cao 2,5m, nặng 23,5kg; tốc độ 12.300km/h.",
      "date": "2020-01-02"},
-    {"id": "bài-" + "dài" * 200, "title": "Mã rất dài", "text": "Bài có mã dài hơn 512 byte."},
+    # 144 characters (ids hold at most 200), 565 UTF-8 bytes: over OpenSearch's 512-byte _id
+    {"id": "bài-" + "𡨸" * 140, "title": "Mã rất dài", "text": "Bài có mã dài hơn 512 byte."},
     {"id": "astral-3", "title": "Chữ Nôm 𠀧 🇻🇳", "text": "Chữ 𡨸 Nôm và biểu tượng 😀 của Việt Nam.",
      "date": "2019-12-31T23:59:59.123Z"},
 ]

@@ -631,11 +631,72 @@ def test_validate_article_ok_and_conversions():
     ({"id": "a", "text": "x", "tags": ["bóng đá", 3]}, "'tags' must be a string, not int"),
     ({"id": "a", "text": "x", "topic": "Thể\nthao" * 100}, "'topic' too long"),
     ({"id": "a", "text": "x\ud800"}, "'text' contains an unpaired surrogate"),
+    # ids: one path segment or more of the site's URLs, never a path trick or an invisible difference
+    ({"id": "/leading", "text": "x"}, "'id' starts with '/'"),
+    ({"id": ".", "text": "x"}, "'id' has an empty, '.' or '..' segment"),
+    ({"id": "..", "text": "x"}, "'id' has an empty, '.' or '..' segment"),
+    ({"id": "../../etc/passwd", "text": "x"}, "'id' has an empty, '.' or '..' segment"),
+    ({"id": "tin/./a", "text": "x"}, "'id' has an empty, '.' or '..' segment"),
+    ({"id": "tin//a", "text": "x"}, "'id' has an empty, '.' or '..' segment"),
+    ({"id": "tin-tuc/", "text": "x"}, "'id' has an empty, '.' or '..' segment"),
+    ({"id": "bài mới", "text": "x"}, "'id' contains U+0020 (Zs)"),
+    ({"id": " bai-moi", "text": "x"}, "'id' contains U+0020 (Zs)"),
+    ({"id": "bai-moi\u00a0", "text": "x"}, "'id' contains U+00A0 (Zs)"),
+    ({"id": "bai\u0085moi", "text": "x"}, "'id' contains a control character"),
+    ({"id": "bai\u2028moi", "text": "x"}, "'id' contains U+2028 (Zl)"),
+    ({"id": "bai\u200bmoi", "text": "x"}, "'id' contains U+200B (Cf)"),
+    ({"id": "\ufeffbai", "text": "x"}, "'id' contains U+FEFF (Cf)"),
+    ({"id": "bài-" + "a" * 197, "text": "x"}, "'id' too long (201 chars > 200)"),
+    # field lengths, each named
+    ({"id": "a", "text": "x", "title": "Tiêu đề " * 126}, "'title' too long (1,008 chars > 1,000)"),
+    ({"id": "a", "text": "x", "source": "Báo " * 126}, "'source' too long (503 chars > 500)"),
+    ({"id": "a", "text": "x", "topic": "Thể thao " * 56}, "'topic' too long (503 chars > 500)"),
+    ({"id": "a", "text": "x", "url": "https://vnexpress.net/" + "a" * 479}, "'url' too long (501 chars > 500)"),
+    ({"id": "a", "text": "x", "source": "Báo " * 250_000}, "'source' too long"),
 ])
 def test_validate_article_errors(record, message):
     with pytest.raises(ValueError) as exc:
         validate_article(record, "r")
     assert str(exc.value).startswith(message)
+
+
+@pytest.mark.parametrize("given,stored", [
+    ("bai-moi", "bai-moi"),
+    ("tin-tuc/thoi-su/bai-1", "tin-tuc/thoi-su/bai-1"),
+    (unicodedata.normalize("NFD", "bài-mới"), "bài-mới"),          # NFD and NFC: one article
+    ("bài-" + "a" * 196, "bài-" + "a" * 196),                        # 200 characters
+    (12, "12"),
+])
+def test_valid_ids_are_stored_nfc(given, stored):
+    art = validate_article({"id": given, "text": "x"}, "r")
+    assert art.id == stored and unicodedata.is_normalized("NFC", art.id)
+
+
+@pytest.mark.parametrize("title,source,topic", [
+    ("Tiêu đề " * 125, "Báo " * 125, "Thể thao " * 55),               # 1,000 / 500 / 495 characters
+])
+def test_fields_at_their_limits_are_kept(title, source, topic):
+    art = validate_article({"id": "a", "text": "x", "title": title, "source": source, "topic": topic,
+                            "url": "https://vnexpress.net/" + "a" * 478}, "r")
+    assert art.title == title and art.source == source.strip() and art.topic == topic.strip()
+    assert len(art.url) == 500
+
+
+@pytest.mark.parametrize("relpath,article_id", [
+    ("000_4120920cae5b93dc.txt", "000_4120920cae5b93dc"),
+    ("thoi-su/bai-1.txt", "thoi-su--bai-1"),
+    ("bài mới.txt", "bài_mới"),                                    # a space in a file name: `_`
+    (unicodedata.normalize("NFD", "thể thao/bài.txt"), "thể_thao--bài"),   # NFD file names (macOS): NFC
+])
+def test_page_ids_from_file_names_are_valid_ids(relpath, article_id):
+    art = parse_txt("Tiêu đề bài báo\n\nNội dung của bài báo.\n", relpath)
+    assert art.id == article_id
+    assert validate_article({"id": art.id, "text": "x"}, "r").id == article_id
+
+
+def test_a_file_name_that_makes_no_id_is_an_error():
+    with pytest.raises(ValueError, match="too long"):
+        parse_txt("Tiêu đề\n\nNội dung.\n", "a" * 201 + ".txt")
 
 
 def _roundtrip(article: Article, directory: Path) -> list[Article]:
@@ -662,8 +723,11 @@ _opt = st.none() | st.text(st.characters(blacklist_characters="\x00", blacklist_
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    id_=st.text(st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, max_size=40).filter(lambda s: s.strip()),
-    title=st.text(st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",))),
+    # a valid id (check_id): NFC, no separator or control character, no empty/./.. segment
+    id_=st.text(st.characters(blacklist_categories=("Cc", "Cf", "Cs", "Zs", "Zl", "Zp")), min_size=1, max_size=40).map(
+        lambda s: unicodedata.normalize("NFC", s)).filter(
+        lambda s: not s.startswith("/") and all(seg not in ("", ".", "..") for seg in s.split("/"))),
+    title=st.text(st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)), max_size=1000),
     text=_text,
     date=st.none() | st.sampled_from(["2020-07-14T06:55:40", "2015-08-04T11:41", "2022-05-28"]),
     url=st.none() | st.builds(lambda s: "https://x.vn/" + s, st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7e))),

@@ -473,11 +473,15 @@ def test_engine_follows_incremental_commit_and_full_swap(api, opened, index_dir,
     assert opened == {"engines": 1, "reopened": 3}
 
 
-def test_serve_runs_gunicorn_sync_workers_one_per_core(monkeypatch):
-    from webui import serve
+def test_serve_runs_gunicorn_gevent_workers_one_per_core(monkeypatch):
+    from gunicorn.workers.ggevent import GeventWorker
+
+    from webui import serve, workers
 
     options = serve.gunicorn_options("127.0.0.1", 8000, None)
-    assert options["worker_class"] == "sync" and options["bind"] == "127.0.0.1:8000"
+    assert options["worker_class"] == "webui.workers.VnsearchWorker" and options["bind"] == "127.0.0.1:8000"
+    assert issubclass(workers.VnsearchWorker, GeventWorker)
+    assert options["keepalive"] > 0       # gunicorn's async worker bounds header reading by it only when set
     import os
     assert options["workers"] == (os.cpu_count() or 1)
     assert options["accesslog"] == "-" and options["preload_app"] is True

@@ -1,6 +1,6 @@
 """A real browser against a real server: headless Debian Chromium (Playwright) and `vnsearch serve`.
 
-The server is `vnsearch serve` (gunicorn, 2 sync workers) on a free loopback
+The server is `vnsearch serve` (gunicorn, 2 gevent workers) on a free loopback
 port, over an index of a tmp copy of corpus/ plus an article full of markup.
 Without /usr/bin/chromium these tests are skipped, except in CI (CI=true),
 where a missing browser is a failure (.ci/run installs it).
