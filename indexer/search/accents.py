@@ -121,8 +121,12 @@ class AccentModel:
 
 
 def model_of(reader) -> AccentModel:
-    """The accent model of an open index, from its segments' lexicon files."""
-    return AccentModel.from_lexicon(postings.lexicon(reader))
+    """The accent model of an open index, from its segments' lexicon files,
+    with its deletion index: built with the model (in the background after a
+    reopen), not by the first search holding an unknown syllable."""
+    model = AccentModel.from_lexicon(postings.lexicon(reader))
+    model.deletion_index()
+    return model
 
 
 class ModelKeeper:
