@@ -3,7 +3,9 @@
 The app is created once in the master (``preload_app``), which also loads
 pyvi's model (at the import of :mod:`indexer.analysis.segment`: in memory, fork safe),
 so forked workers share it copy-on-write and start fast. Each worker opens its
-own SearchEngine on its first request (see :mod:`webui.searcher`).
+own SearchEngine on its first request (see :mod:`webui.searcher`). The master
+also starts the task processor (:mod:`indexer.tasks.supervisor`): a process of
+its own, restarted if it dies, never a web worker, so no write holds a worker.
 """
 
 from __future__ import annotations
@@ -55,8 +57,10 @@ class VnsearchApplication(BaseApplication):
         return self.app_factory()
 
 
-def serve(index_dir: Path | str, host: str = "127.0.0.1", port: int = 8000, workers: int | None = None) -> None:
-    """Run the web UI and API on ``host:port`` until interrupted."""
+def serve(index_dir: Path | str, host: str = "127.0.0.1", port: int = 8000, workers: int | None = None,
+          with_tasks: bool = True) -> None:
+    """Run the web UI and API on ``host:port`` until interrupted, and (``with_tasks``)
+    the task processor beside it, supervised (:mod:`indexer.tasks.supervisor`)."""
     import indexer  # noqa: F401  (pyvi's model is loaded by the import: before the fork)
     from indexer import IndexNotFound, current_generation
     from webui import create_app
@@ -67,10 +71,18 @@ def serve(index_dir: Path | str, host: str = "127.0.0.1", port: int = 8000, work
     except IndexNotFound as e:
         print(f"vnsearch: warning: {e}; pages answer 503 until an index is built", file=sys.stderr)
 
-    def factory():
-        return create_app({"INDEX_DIR": str(index_dir)})
-
+    app = create_app({"INDEX_DIR": str(index_dir)})
     options = gunicorn_options(host, port, workers)
     print(f"vnsearch: serving {index_dir} on http://{options['bind']}/ "
           f"with {options['workers']} worker(s)", file=sys.stderr, flush=True)
-    VnsearchApplication(factory, options).run()
+    supervisor = None
+    if with_tasks:
+        from indexer.tasks.supervisor import Supervisor
+        supervisor = Supervisor(index_dir, app.config["CORPUS_DIR"]).start()
+    master = os.getpid()
+    try:
+        VnsearchApplication(lambda: app, options).run()
+    finally:
+        # gunicorn's workers are forked from here and unwind through this block too
+        if supervisor is not None and os.getpid() == master:
+            supervisor.stop()
