@@ -773,6 +773,14 @@ def http(method: str, url: str, body: bytes | None = None, headers: dict | None 
         return e.code, dict(e.headers), e.read()
 
 
+def task_done(answer: tuple[int, dict, bytes]) -> tuple[str, bytes]:
+    """The task status of a write's answer (``?wait``: finished, unless it timed out), or the HTTP status."""
+    status, _, body = answer
+    if status != 202:
+        return f"HTTP {status}", body
+    return json.loads(body)["status"], body
+
+
 @dataclass
 class LoadFigures:
     requests: int = 0             # searches answered during the writes
@@ -908,11 +916,12 @@ def load_during_rebuild(root: Path, *, rounds: int = 2, threads: int = 4, articl
                 cli(["index"], "4 files edited, vnsearch index", False)
                 title, text = corpus._body(f"vnrpost{r}")
                 record = {"id": f"post-{seed}-{r}", "title": title, "text": text}
-                status, _, body = http("POST", f"{server.url}/api/articles", json.dumps(record).encode(), auth)
-                write("POST /api/articles", status == 201, f"{status} {body[:300]!r}")
+                status, body = task_done(http("POST", f"{server.url}/api/articles?wait=60",
+                                              json.dumps(record).encode(), auth))
+                write("POST /api/articles", status == "succeeded", f"{status} {body[:300]!r}")
                 figures.incremental_updates += 1
-                status, _, body = http("POST", f"{server.url}/api/reindex?full=1", b"", auth)
-                write("POST /api/reindex?full=1", status == 200, f"{status} {body[:300]!r}")
+                status, body = task_done(http("POST", f"{server.url}/api/reindex?full=1&wait=60", b"", auth))
+                write("POST /api/reindex?full=1", status == "succeeded", f"{status} {body[:300]!r}")
                 figures.full_rebuilds += 1
                 for article_id in added:
                     corpus.delete_txt(article_id)
