@@ -228,12 +228,15 @@ def tasks_run_cmd(ctx: click.Context, corpus_dir: Path, once: bool, poll: float,
     import signal
     from indexer.tasks import processor
 
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))   # finally blocks run: an unfinished batch is put back
+    # SIGTERM raises SystemExit, so finally blocks run: an unfinished batch is put back
+    previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     orphaned = (lambda: os.getppid() != parent_pid) if parent_pid is not None else (lambda: False)
     try:
         done = processor.run(ctx.obj["index_dir"], corpus_dir, poll=poll, once=once, should_stop=orphaned)
     except tasks.ProcessorRunning as e:
         raise click.ClickException(str(e)) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     if once:
         click.echo(f"{done} task{'' if done == 1 else 's'} processed")
 

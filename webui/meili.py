@@ -208,7 +208,7 @@ def delete_document(index_uid: str, document_id: str):
 @bp.get("/tasks/<int:uid>")
 def get_task(uid: int):
     _require_key()
-    task = writes.task_store().get(uid)
+    task = writes.task_store().get(uid, payload=False)
     if task is None:
         raise MeiliError(404, "task_not_found", f"Task `{uid}` not found.")
     return jsonify(meili_task(task))
@@ -257,7 +257,8 @@ def list_tasks():
     if index_uids and INDEX_UID not in index_uids:
         found, total, nxt = [], 0, None
     elif uids:
-        found = [t for t in (writes.task_store().get(int(u)) for u in sorted(set(uids), key=int, reverse=True))
+        store = writes.task_store()
+        found = [t for t in (store.get(int(u), payload=False) for u in sorted(set(uids), key=int, reverse=True))
                  if t is not None and (not statuses or t.status in statuses) and (not types or t.type in types)]
         total, nxt = len(found), None
         found = found[:limit]

@@ -227,7 +227,7 @@ def reindex():
 def get_task(uid: int):
     _require_admin()
     _check_wait()
-    task = task_store().get(uid)
+    task = task_store().get(uid, payload=False)
     if task is None:
         raise ApiError(404, "task_not_found", f"There is no task {uid}.")
     return jsonify(task_object(waited(task)))

@@ -107,7 +107,7 @@ def process_next(store: st.TaskStore, index_dir: Path | str, corpus_dir: Path | 
     else:
         for task in tasks:
             store.finish(task.uid, details={**task.details, **details[task.uid]})
-    return [store.get(t.uid) for t in tasks]
+    return [store.get(t.uid, payload=False) for t in tasks]
 
 
 def run(index_dir: Path | str, corpus_dir: Path | str, *, poll: float = 0.2, once: bool = False,

@@ -146,7 +146,7 @@ class TaskStore:
                 (type_, ENQUEUED, json.dumps(payload, ensure_ascii=False), json.dumps(details, ensure_ascii=False),
                  size, now()))
             uid = cur.lastrowid
-        return self.get(uid)
+        return self.get(uid, payload=False)
 
     def claim_batch(self, max_articles: int = MAX_BATCH_ARTICLES) -> list[Task]:
         """Mark the next tasks ``processing`` (one transaction) and return them, in order.
@@ -219,8 +219,11 @@ class TaskStore:
                     details=json.loads(details), error=json.loads(error) if error else None,
                     attempts=attempts, enqueued_at=enq, started_at=start, finished_at=fin)
 
-    def get(self, uid: int) -> Task | None:
-        row = self._db.execute(f"SELECT {self._COLUMNS} FROM tasks WHERE uid = ?", (uid,)).fetchone()
+    def get(self, uid: int, payload: bool = True) -> Task | None:
+        """The task, or None; ``payload=False`` leaves its payload out (``{}``): what
+        readers want (an addition's payload holds all its articles)."""
+        cols = self._COLUMNS if payload else self._COLUMNS.replace("payload", "'{}'")
+        row = self._db.execute(f"SELECT {cols} FROM tasks WHERE uid = ?", (uid,)).fetchone()
         return None if row is None else self._task(row)
 
     def list(self, *, statuses: tuple[str, ...] = (), types: tuple[str, ...] = (), limit: int = 20,
@@ -256,10 +259,11 @@ class TaskStore:
         return {s: found.get(s, 0) for s in STATUSES}
 
     def wait(self, uid: int, timeout: float, poll: float = 0.05) -> Task | None:
-        """The task once finished, or as it is after ``timeout`` seconds; None if there is no such task."""
+        """The task (without its payload) once finished, or as it is after ``timeout``
+        seconds; None if there is no such task."""
         deadline = time.monotonic() + timeout
         while True:
-            task = self.get(uid)
+            task = self.get(uid, payload=False)
             if task is None or task.status in (SUCCEEDED, FAILED) or time.monotonic() >= deadline:
                 return task
             time.sleep(min(poll, max(0.0, deadline - time.monotonic())))
