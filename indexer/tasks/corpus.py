@@ -126,11 +126,15 @@ class CorpusEditor:
         before = self._current(article.id)
         if before is not None and before != own_rel:
             remove_article(self.corpus_dir, before, article.id)
-        own.parent.mkdir(parents=True, exist_ok=True)
-        write_text_atomically(own, article_to_jsonl(article) + "\n")
+        write_text_atomically(own, article_to_jsonl(article) + "\n", sync_dir=False)   # see sync()
         self.where[article.id] = own_rel
         self.written.add(own_rel)
         return own_rel
+
+    def sync(self) -> None:
+        """Make the new names durable: one fsync of the corpus directory for all the
+        files :meth:`put` wrote (each file's bytes were fsynced before its rename)."""
+        fsync_dir(self.corpus_dir)
 
     def delete(self, article_id: str) -> bool:
         """Remove an article; True if it was in the corpus."""

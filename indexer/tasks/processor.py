@@ -64,6 +64,7 @@ def _run_documents(tasks: list[st.Task], index_dir: Path, corpus_dir: Path) -> d
         else:
             deleted = sum(editor.delete(article_id) for article_id in task.payload["ids"])
             details[task.uid] = {"providedIds": len(task.payload["ids"]), "deletedDocuments": deleted}
+    editor.sync()
     report = build(index_dir, [corpus_dir], full=False, progress=False, lock_timeout=LOCK_WAIT)
     bad = {p.path.rsplit(":", 1)[0] if p.path.rsplit(":", 1)[-1].isdigit() else p.path for p in report.problems}
     for uid, written in files.items():
