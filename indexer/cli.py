@@ -221,12 +221,18 @@ def tasks_group(ctx: click.Context, statuses: tuple[str, ...], types: tuple[str,
               help="Seconds between looks at the queue when it is empty.")
 @click.option("--parent-pid", type=int, default=None,
               help="Exit when this process is gone (set by `vnsearch serve`).")
+@click.option("--nice", "niceness", type=click.IntRange(0, 19), default=0, show_default=True,
+              help="Lower the processor's CPU priority (and its build workers') by this much.")
 @click.pass_context
-def tasks_run_cmd(ctx: click.Context, corpus_dir: Path, once: bool, poll: float, parent_pid: int | None) -> None:
+def tasks_run_cmd(ctx: click.Context, corpus_dir: Path, once: bool, poll: float, parent_pid: int | None,
+                  niceness: int) -> None:
     """Process the index's tasks in order (the one task processor; `vnsearch serve` runs one)."""
     import os
     import signal
     from indexer.tasks import processor
+
+    if niceness:
+        os.nice(niceness)
 
     # SIGTERM raises SystemExit, so finally blocks run: an unfinished batch is put back
     previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

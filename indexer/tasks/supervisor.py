@@ -4,7 +4,8 @@
 in a process of its own -- never a web worker -- and starts it again whenever it
 exits, after a short pause that grows while it keeps dying. The child is told
 the supervisor's pid and exits by itself if its parent disappears (so a
-``kill -9`` of the server leaves no processor behind). A task it was running
+``kill -9`` of the server leaves no processor behind), and runs at a lower CPU
+priority (``--nice``): a rebuild must not slow the searches served beside it. A task it was running
 when killed is retried by the next one (:mod:`indexer.tasks.processor`).
 """
 
@@ -18,6 +19,7 @@ from pathlib import Path
 
 MIN_BACKOFF, MAX_BACKOFF = 0.5, 10.0     # seconds before a restart
 STABLE_SECONDS = 30.0                    # a child that ran this long resets the backoff
+NICE = 10           # the processor (and its build workers) yield the CPU to the web workers' searches
 
 
 def processor_command(index_dir: Path | str, corpus_dir: Path | str, parent_pid: int | None = None) -> list[str]:
@@ -25,7 +27,7 @@ def processor_command(index_dir: Path | str, corpus_dir: Path | str, parent_pid:
     command = [sys.executable, "-m", "indexer.cli", "--index-dir", str(Path(index_dir).absolute()),
                "tasks", "run", "--corpus-dir", str(Path(corpus_dir).absolute())]
     if parent_pid is not None:
-        command += ["--parent-pid", str(parent_pid)]
+        command += ["--parent-pid", str(parent_pid), "--nice", str(NICE)]
     return command
 
 
