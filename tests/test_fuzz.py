@@ -212,7 +212,10 @@ def test_the_query_path_only_ever_raises_query_errors(engine, q, page, per_page)
     except QueryError as e:
         assert e.code in ("empty_query", "query_too_long") and e.message
         return
-    assert result["totalHits"] >= len(result["hits"]) and len(result["hits"]) <= per_page
+    # the documents matching every word first, then those matching some (``_related``)
+    matching_all = [h for h in result["hits"] if not h.get("_related")]
+    assert result["totalHits"] >= len(matching_all) and len(result["hits"]) <= per_page
+    assert result["totalHits"] + result["relatedHits"] >= len(result["hits"])
     assert result["suggestion"] is None or isinstance(result["suggestion"], str)
     for hit in result["hits"]:
         _check_hit(hit, engine.get_article(hit["id"]))

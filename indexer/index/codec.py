@@ -14,7 +14,7 @@ writes them; what replaces Whoosh's pickled, compressed posting blocks
     posting's later positions (posting after posting), each of these arrays in
     the narrowest of uint8/16/32 that holds its largest value (a posting's
     first position is the large value: apart, the gaps fit a byte more often).
-    Then the term table, sorted by key: uint64 ``keys`` (:func:`term_key`),
+    Then zero bytes up to an 8-byte boundary and the term table, sorted by key: uint64 ``keys`` (:func:`term_key`),
     uint64 record offsets, uint32 posting counts, uint32 position counts,
     uint8 width codes (ids | freqs << 2 | firsts << 4 | gaps << 6); then a
     footer: uint64 table offset, uint64 term count, ``MAGIC``. A term's Whoosh
@@ -98,6 +98,17 @@ def split_positions(positions: np.ndarray, freqs: np.ndarray) -> tuple[np.ndarra
 def join_positions(first: int, later_gaps: np.ndarray) -> np.ndarray:
     """One posting's positions from its first position and later gaps."""
     return np.cumsum(np.concatenate(([first], later_gaps)))
+
+
+ONE_READ_BYTES = 1 << 20   # positions of wanted postings this close together are read at once
+
+
+def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The indexes ``starts[i] .. starts[i] + lengths[i] - 1`` of every i, concatenated."""
+    total = int(lengths.sum())
+    if not total:
+        return np.zeros(0, np.int64)
+    return np.repeat(starts - (np.cumsum(lengths) - lengths), lengths) + np.arange(total)
 
 
 def decode(raw: bytes | memoryview, code: int, count: int, offset: int = 0) -> np.ndarray:
@@ -308,6 +319,9 @@ class VnFieldWriter(FieldWriter):
             raise ValueError("a term has more positions than the postings format holds")
         table = {name: table[name].astype(dtype) for name, dtype in _TABLE_DTYPES}
         order = np.argsort(table["keys"], kind="stable")
+        padding = -self._at % 8        # the table 8-byte aligned: numpy searches a misaligned array by copying it
+        self._out.write(b"\0" * padding)
+        self._at += padding
         for name, _ in _TABLE_DTYPES:
             self._out.write(table[name][order].tobytes())
         self._out.write(np.asarray([self._at, len(table["keys"])], dtype="<u8").tobytes() + MAGIC)
@@ -472,7 +486,8 @@ class PostingsFile:
             raw = self._blob.mapped(at, self._blob.size - _FOOTER - at)
             table, offset = {}, 0
             for name, dtype in _TABLE_DTYPES:
-                table[name] = np.frombuffer(raw, dtype=dtype, count=n, offset=offset)
+                column = np.frombuffer(raw, dtype=dtype, count=n, offset=offset)
+                table[name] = column if column.flags.aligned else column.copy()
                 offset += n * np.dtype(dtype).itemsize
             self._table = table
         return self._table
@@ -499,32 +514,47 @@ class PostingsFile:
 
     def positions(self, row: int, freqs: np.ndarray, which: np.ndarray) -> list[np.ndarray]:
         """The positions (int64) of a term's postings number ``which`` (sorted
-        indices into its postings; ``freqs`` from :meth:`postings`): the
-        firsts in one read, the later gaps in one read per posting unless
-        they lie close together."""
+        indices into its postings; ``freqs`` from :meth:`postings`), one array each."""
+        lengths, flat = self.flat_positions(row, freqs, which)
+        return np.split(flat, np.cumsum(lengths)[:-1]) if len(lengths) else []
+
+    def flat_positions(self, row: int, freqs: np.ndarray, which: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(the frequency of each posting numbered ``which``, all their positions
+        concatenated in that order, int64): the firsts in one read, the later
+        gaps in one read unless they lie far apart, decoded in one pass."""
         t = self.table
         count, code = int(t["counts"][row]), int(t["codes"][row])
         if not int(t["npos"][row]):
             raise ValueError("the field has no positions")
         which = np.asarray(which, dtype=np.int64)
         if not len(which):
-            return []
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
         wi, wf, w1, wg = (_WIDTHS[code >> shift & 3].itemsize for shift in (0, 2, 4, 6))
         firsts_at = int(t["at"][row]) + count * (wi + wf)
         gaps_at = firsts_at + count * w1
         lo, hi = int(which[0]), int(which[-1]) + 1
-        firsts = decode(self._blob.read(firsts_at + w1 * lo, w1 * (hi - lo)), code >> 4 & 3, hi - lo)
+        firsts = decode(self._blob.read(firsts_at + w1 * lo, w1 * (hi - lo)), code >> 4 & 3, hi - lo)[which - lo]
         later = freqs.astype(np.int64) - 1
         starts = np.cumsum(later) - later
-        a, b = int(starts[lo]), int(starts[hi - 1] + later[hi - 1])
-        if (b - a) * wg <= 1 << 16:              # close together: one read
-            raw = self._blob.read(gaps_at + wg * a, wg * (b - a))
-            return [join_positions(int(firsts[j - lo]), decode(raw, code >> 6, int(later[j]), wg * (int(starts[j]) - a)))
-                    for j in which.tolist()]
-        return [join_positions(int(firsts[j - lo]),
-                               decode(self._blob.read(gaps_at + wg * int(starts[j]), wg * int(later[j])),
-                                      code >> 6, int(later[j])))
-                for j in which.tolist()]
+        mine, mine_at = later[which], starts[which]
+        a, b = int(mine_at[0]), int(mine_at[-1] + mine[-1])
+        if (b - a) * wg <= max(ONE_READ_BYTES, 4 * wg * int(mine.sum())):     # close together: one read
+            gaps = decode(self._blob.read(gaps_at + wg * a, wg * (b - a)), code >> 6, b - a)
+            gaps = gaps[_ranges(mine_at - a, mine)]
+        else:
+            raw = b"".join(self._blob.read(gaps_at + wg * int(s), wg * int(k))
+                           for s, k in zip(mine_at.tolist(), mine.tolist()) if k)
+            gaps = decode(raw, code >> 6, int(mine.sum()))
+        lengths = mine + 1
+        values = np.empty(int(lengths.sum()), np.int64)
+        heads = np.cumsum(lengths) - lengths
+        later_slots = np.ones(len(values), bool)
+        later_slots[heads] = False
+        values[heads] = firsts
+        values[later_slots] = gaps
+        running = np.cumsum(values)
+        # each posting's own running sum: subtract what the ones before it added
+        return lengths, running - np.repeat(running[heads] - firsts, lengths)
 
     def spans(self, docnum: int, text_field: str) -> tuple[np.ndarray, np.ndarray]:
         """(starts, ends) of every syllable of a document's stored text field."""

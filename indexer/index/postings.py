@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Iterator
 
 import numpy as np
 from whoosh.searching import Searcher
@@ -34,13 +35,12 @@ class Postings:
 EMPTY = Postings(np.zeros(0, np.int32), np.zeros(0, np.float32))
 
 
-def lexicon(reader) -> list[tuple[str, int]]:
+def lexicon(reader) -> Iterator[tuple[str, int]]:
     """The exact-field (term, document frequency) pairs of every segment of an
-    open Whoosh reader (a term in several segments appears once per segment)."""
-    terms: list[tuple[str, int]] = []
+    open Whoosh reader (a term in several segments appears once per segment),
+    one segment's in memory at a time."""
     for leaf, _ in reader.leaf_readers():
-        terms.extend(codec.read_lexicon(leaf))
-    return terms
+        yield from codec.read_lexicon(leaf)
 
 
 def stored_texts(reader, fieldnames, limit: int):
@@ -133,10 +133,21 @@ class PostingsReader:
 
     def positions(self, fieldname: str, term: str, docnums) -> dict[int, np.ndarray]:
         """The term's positions (int64, increasing) in each of ``docnums``
-        (sorted, global) that holds it: per segment, the firsts in one read
-        and the rest in one read when the wanted postings lie close together."""
+        (sorted, global) that holds it."""
+        owners, where = self.flat_positions(fieldname, term, docnums)
+        if not len(owners):
+            return {}
+        cut = np.flatnonzero(owners[1:] != owners[:-1]) + 1
+        heads = np.concatenate(([0], cut))
+        return dict(zip(owners[heads].tolist(), np.split(where, cut)))
+
+    def flat_positions(self, fieldname: str, term: str, docnums) -> tuple[np.ndarray, np.ndarray]:
+        """(document, position) of every occurrence of the term in ``docnums``
+        (sorted, global), as two int64 arrays ordered by document then
+        position: per segment, the firsts in one read and the later gaps in
+        one read when the wanted postings lie close together."""
         wanted = np.asarray(docnums, dtype=np.int64)
-        found: dict[int, np.ndarray] = {}
+        owners, found = [], []
         local = self._entry(fieldname, term)[1]
         for (_, offset), f, end, held_here in zip(self.leaves, self._files, self._ends, local):
             if held_here is None:
@@ -148,9 +159,14 @@ class PostingsReader:
             at = np.searchsorted(ids, wanted_here)
             held = at < len(ids)
             held[held] = ids[at[held]] == wanted_here[held]
-            for doc, where in zip(wanted_here[held].tolist(), f.positions(row, freqs, at[held])):
-                found[doc + offset] = where
-        return found
+            if not held.any():
+                continue
+            lengths, where = f.flat_positions(row, freqs, at[held])
+            owners.append(np.repeat(wanted_here[held] + offset, lengths))
+            found.append(where)
+        if not owners:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        return np.concatenate(owners), np.concatenate(found)
 
     def characters(self, fieldname: str, term: str, docnums) -> dict[int, list[tuple[int, int, int]]]:
         """``(position, startchar, endchar)`` of each occurrence of the term in

@@ -11,6 +11,7 @@ fixed table.
 from __future__ import annotations
 
 import math
+import sys
 import threading
 from bisect import bisect_left
 from collections import defaultdict
@@ -34,12 +35,6 @@ class AccentModel:
         self.joined = joined or {}   # folded word without its joins ("hanoi") -> its exact syllables
         self._folded_keys = sorted(syllables)
         self._deletions: dict[str, list[str]] | None = None
-        self._words_after: dict[str, list[tuple[str, int]]] = defaultdict(list)
-        for word, df in words.items():
-            first, second = word.split(WORD_JOINER)
-            self._words_after[first].append((second, df))
-        for followers in self._words_after.values():
-            followers.sort(key=lambda kv: (-kv[1], kv[0]))
 
     @classmethod
     def from_lexicon(cls, terms: Iterable[tuple[str, int]]) -> "AccentModel":
@@ -50,6 +45,7 @@ class AccentModel:
         for term, df in terms:
             parts = term.split(WORD_JOINER)
             if len(parts) == 1:
+                term = sys.intern(term)      # one string per syllable, whichever segments hold it
                 forms = syllables[fold(term)]
                 forms[term] = forms.get(term, 0) + df
                 continue
@@ -60,7 +56,7 @@ class AccentModel:
                 joined[key] = (-df, term)
         ranked = {f: sorted(forms.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_CANDIDATES]
                   for f, forms in syllables.items()}
-        return cls(ranked, words, {k: tuple(t.split(WORD_JOINER)) for k, (_, t) in joined.items()})
+        return cls(ranked, words, {k: tuple(sys.intern(p) for p in t.split(WORD_JOINER)) for k, (_, t) in joined.items()})
 
     def deletion_index(self) -> dict[str, list[str]]:
         """:func:`indexer.search.respell.deletion_index` of the folded syllables, built once."""
@@ -122,10 +118,6 @@ class AccentModel:
             i += 1
         out.sort(key=lambda kv: (-kv[1], kv[0]))
         return out[:limit]
-
-    def followers(self, exact: str) -> list[tuple[str, int]]:
-        """Second syllables of the two-syllable words starting with ``exact``."""
-        return self._words_after.get(exact, [])
 
 
 def model_of(reader) -> AccentModel:

@@ -41,7 +41,6 @@ from indexer.search.settings import RankingSettings
 VERIFY_FIRST, VERIFY_MAX = 32, 4096   # candidates verified per round: small first, growing ×4
 SAMPLE_EVERY = 1024                   # the total's sample: this many evenly spaced unchecked candidates
 SCORE_CACHE_BYTES = 24 * 1024 * 1024  # terms' (documents, BM25F scores) kept per executor
-DENSE_SHARE = 16                      # a term's fields merged in a dense array past n / this many postings
 
 
 class Ranking(NamedTuple):
@@ -67,21 +66,22 @@ class Executor:
         self.n = reader.doc_count_all
         self.live_docs = max(reader.live_docs, 1)
         self.checker = PhraseChecker(reader)
-        self._norms: dict[str, np.ndarray] = {}
+        self._scales: dict[str, np.ndarray] = {}
         self._field_weights = {schema.TITLE: settings.title_weight, schema.BODY: settings.body_weight}
         self._field_b = {schema.TITLE: settings.title_b, schema.BODY: settings.body_b}
         self._scores: OrderedDict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._scores_bytes = 0
 
     # -- scoring -----------------------------------------------------------
-    def _norm(self, text_field: str) -> np.ndarray:
-        """``B_f`` of every document (lengths of the folded field: both forms
-        of a field hold the same tokens)."""
-        if text_field not in self._norms:
+    def _scale(self, text_field: str) -> np.ndarray:
+        """``w_f / B_f`` of every document (lengths of the folded field: both
+        forms of a field hold the same tokens)."""
+        if text_field not in self._scales:
             field = schema.indexed(text_field, schema.FOLDED)
-            self._norms[text_field] = scoring.length_norm(
-                self.reader.field_lengths(field), self.reader.average_length(field), self._field_b[text_field])
-        return self._norms[text_field]
+            norm = scoring.length_norm(self.reader.field_lengths(field), self.reader.average_length(field),
+                                       self._field_b[text_field])
+            self._scales[text_field] = scoring.field_scale(norm, self._field_weights[text_field])
+        return self._scales[text_field]
 
     def term_scores(self, text: str, form: str) -> tuple[np.ndarray, np.ndarray]:
         """(documents holding the term in any field, sorted; their BM25F
@@ -106,23 +106,11 @@ class Executor:
         lists = [(f, p) for f, p in lists if len(p)]
         if not lists:
             return np.zeros(0, np.int32), np.zeros(0, np.float64)
-        parts = [(p.docnums, scoring.pseudo_frequency(p.weights.astype(np.float64), self._norm(f)[p.docnums],
-                                                     self._field_weights[f])) for f, p in lists]
-        if len(parts) == 1:
-            docs, pseudo_tf = parts[0]
-        elif sum(len(d) for d, _ in parts) * DENSE_SHARE < self.n:
-            docs = np.union1d(*(d for d, _ in parts))
-            pseudo_tf = np.zeros(len(docs), dtype=np.float64)
-            for d, tf in parts:
-                pseudo_tf[np.searchsorted(docs, d)] += tf
-        else:               # long lists: one dense pass instead of sorting their union
-            dense = np.zeros(self.n, dtype=np.float64)
-            held = np.zeros(self.n, dtype=bool)       # a weight of 0 still holds the term
-            for d, tf in parts:
-                dense[d] += tf
-                held[d] = True
-            docs = np.flatnonzero(held).astype(np.int32)
-            pseudo_tf = dense[docs]
+        parts = [(p.docnums, scoring.pseudo_frequency(p.weights, self._scale(f)[p.docnums])) for f, p in lists]
+        parts.sort(key=lambda part: -len(part[0]))
+        docs, pseudo_tf = parts[0]
+        for more_docs, more_tf in parts[1:]:
+            docs, pseudo_tf = _merged(docs, pseudo_tf, more_docs, more_tf)
         term_idf = scoring.idf(len(docs), self.live_docs)
         return docs, scoring.bm25f(pseudo_tf, term_idf, self.settings.k1)
 
@@ -258,6 +246,21 @@ class Executor:
     def document_frequency(self, folded: str) -> int:
         """Live documents holding a folded syllable in the body."""
         return len(self.reader.postings(schema.BODY_FOLDED, folded))
+
+
+def _merged(docs: np.ndarray, tf: np.ndarray, more_docs: np.ndarray, more_tf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Two fields' (sorted documents, pseudo-frequencies) as one, summed where
+    both hold the term: the shorter list found in the longer one and the
+    documents it alone holds inserted in order (no sort of the union)."""
+    at = np.searchsorted(docs, more_docs)
+    found = at < len(docs)
+    found[found] = docs[at[found]] == more_docs[found]
+    tf = tf.copy()
+    tf[at[found]] += more_tf[found]
+    if found.all():
+        return docs, tf
+    alone = ~found
+    return np.insert(docs, at[alone], more_docs[alone]), np.insert(tf, at[alone], more_tf[alone])
 
 
 def _top(key: np.ndarray, limit: int) -> np.ndarray:

@@ -11,6 +11,8 @@ each matched syllable is wrapped in ``<mark>…</mark>``; nothing else is markup
 
 from __future__ import annotations
 
+import bisect
+import functools
 from html import escape
 from typing import Iterable, Sequence
 
@@ -43,8 +45,14 @@ class Occurrences:
         return self._by_term[key].get(docnum, [])
 
 
+@functools.lru_cache(maxsize=8192)
+def _exact_of(written: str) -> str:
+    """The exact form of a syllable as written (a common word recurs in every hit)."""
+    return exact_form(normalize(written).text)
+
+
 def _is_exact(text: str, occ: Occurrence, term: Term) -> bool:
-    return exact_form(normalize(text[occ[1]:occ[2]]).text) == term.exact
+    return _exact_of(text[occ[1]:occ[2]]) == term.exact
 
 
 def exact_held(occurrences: Occurrences, docnum: int, fields: Sequence[tuple[str, str]],
@@ -153,6 +161,8 @@ def _windows(text: str, spans: Sequence[tuple[int, int]], words: int | None) -> 
     """Candidate fragments (score, start, end): one starting near each span,
     scored by the distinct matched words it shows, then by its matches."""
     out = []
+    ends = [b for _, b in spans]
+    ordered = all(a <= b for a, b in zip(ends, ends[1:]))
     for i, (s, e) in enumerate(spans):
         if words is None:
             start = _snap_left(text, s - CONTEXT_BEFORE, s)
@@ -160,7 +170,10 @@ def _windows(text: str, spans: Sequence[tuple[int, int]], words: int | None) -> 
         else:
             start = _snap_left(text, text.rfind(" ", 0, max(0, s - 1)) if words > 2 else s, s)
             end = max(_word_end(text, start, words), e)
-        inside = [(a, b) for a, b in spans[i:] if b <= end]
+        if ordered:     # the spans ending by ``end`` are the next ones: no scan of all the rest
+            inside = spans[i:bisect.bisect_right(ends, end, lo=i)]
+        else:
+            inside = [(a, b) for a, b in spans[i:] if b <= end]
         distinct = {text[a:b].lower() for a, b in inside}
         out.append((len(distinct) * 100 + len(inside), start, end))
     return out

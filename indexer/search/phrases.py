@@ -1,9 +1,9 @@
 """Phrase checks: which candidate documents hold a phrase's syllables consecutively.
 
 Candidates come from the postings (documents holding every syllable of the
-phrase in one field); adjacency is then read from positions: the positions
-files for the folded fields, Whoosh's blocks for the exact ones (only an
-accented exclusion needs those). A two-syllable phrase that pyvi made one
+phrase in one field); adjacency is then read from the positions of all the
+candidates at once, as (document, start) pairs intersected word by word: the
+folded fields' positions, or the exact ones' for an accented exclusion. A two-syllable phrase that pyvi made one
 word in a document (``thanh_pho``) is adjacent there without reading
 positions, which is most of the cost of a phrase query.
 
@@ -70,20 +70,25 @@ class PhraseChecker:
         if not len(unknown):
             return out
         docs = np.sort(docnums[unknown])
-        where = {(field, word): self.reader.positions(field, word, docs)
-                 for field, words in alternatives if len(words) > 1 for word in words}
-        for i, doc in zip(unknown.tolist(), docnums[unknown].tolist()):
-            out[i] = any(_consecutive([where[(field, w)].get(doc, ()) for w in words])
-                         for field, words in alternatives if len(words) > 1)
+        for field, words in alternatives:
+            if len(words) > 1:
+                out[unknown] |= np.isin(docnums[unknown], self._consecutive_in(field, words, docs))
         return out
 
+    def _consecutive_in(self, field: str, words: tuple[str, ...], docs: np.ndarray) -> np.ndarray:
+        """Those of ``docs`` (sorted) holding ``words`` consecutively in ``field``:
+        the (document, start) pairs where each word would have to begin a
+        phrase, intersected word by word."""
+        starts = None
+        for k, word in enumerate(words):
+            owners, where = self.reader.flat_positions(field, word, docs)
+            keep = where >= k
+            keys = (owners[keep] << _POSITION_BITS) | (where[keep] - k)
+            starts = keys if starts is None else np.intersect1d(starts, keys, assume_unique=True)
+            if not len(starts):
+                break
+            docs = np.unique(starts >> _POSITION_BITS)
+        return np.unique(starts >> _POSITION_BITS)
 
-def _consecutive(positions: list) -> bool:
-    """True if some p has p in positions[0], p + 1 in positions[1], … (each increasing)."""
-    starts = None
-    for k, at in enumerate(positions):
-        shifted = np.asarray(at, dtype=np.int64) - k
-        starts = shifted if starts is None else np.intersect1d(starts, shifted, assume_unique=True)
-        if not len(starts):
-            return False
-    return starts is not None
+
+_POSITION_BITS = 32     # a (document, position) pair as one int64 key: positions stay below 2**32

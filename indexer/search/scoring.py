@@ -26,12 +26,17 @@ def idf(df: int, n: int) -> float:
 
 def length_norm(lengths: np.ndarray, average: float, b: float) -> np.ndarray:
     """``B_f``: BM25's per-field length normalisation of every document."""
-    return (1.0 - b) + b * lengths / max(average, 1.0)
+    return (1.0 - b) + b * lengths.astype(np.float64) / max(average, 1.0)
 
 
-def pseudo_frequency(tf: np.ndarray, norm: np.ndarray, weight: float) -> np.ndarray:
-    """One field's share of ``tf~``: ``weight * tf / B_f``."""
-    return weight * tf / norm
+def field_scale(norm: np.ndarray, weight: float) -> np.ndarray:
+    """``w_f / B_f``: what one occurrence in the field adds to ``tf~``, per document."""
+    return weight / norm
+
+
+def pseudo_frequency(tf: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """One field's share of ``tf~``: ``tf * w_f / B_f`` (``scale`` from :func:`field_scale`)."""
+    return tf * scale
 
 
 def saturate(pseudo_tf: np.ndarray, k1: float) -> np.ndarray:
