@@ -234,8 +234,8 @@ def tasks_run_cmd(ctx: click.Context, corpus_dir: Path, once: bool, poll: float,
     if niceness:
         os.nice(niceness)
 
-    # SIGTERM raises SystemExit, so finally blocks run: an unfinished batch is put back
-    previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    # SIGTERM: the batch being built is put back (SystemExit, finally blocks run), or the loop stops
+    previous = signal.signal(signal.SIGTERM, processor.request_stop)
     orphaned = (lambda: os.getppid() != parent_pid) if parent_pid is not None else (lambda: False)
     try:
         done = processor.run(ctx.obj["index_dir"], corpus_dir, poll=poll, once=once, should_stop=orphaned)

@@ -3,9 +3,10 @@
 The app is created once in the master (``preload_app``), which also loads
 pyvi's model (at the import of :mod:`indexer.analysis.segment`: in memory, fork safe),
 so forked workers share it copy-on-write and start fast. Each worker opens its
-own SearchEngine on its first request (see :mod:`webui.searcher`). The master
-also starts the task processor (:mod:`indexer.tasks.supervisor`): a process of
-its own, restarted if it dies, never a web worker, so no write holds a worker.
+own SearchEngine on its first request (see :mod:`webui.searcher`). When writing is
+enabled (an admin token is set), the master also starts the task processor
+(:mod:`indexer.tasks.supervisor`): a process of its own, restarted if it dies,
+never a web worker, so no write holds a worker.
 """
 
 from __future__ import annotations
@@ -59,8 +60,9 @@ class VnsearchApplication(BaseApplication):
 
 def serve(index_dir: Path | str, host: str = "127.0.0.1", port: int = 8000, workers: int | None = None,
           with_tasks: bool = True) -> None:
-    """Run the web UI and API on ``host:port`` until interrupted, and (``with_tasks``)
-    the task processor beside it, supervised (:mod:`indexer.tasks.supervisor`)."""
+    """Run the web UI and API on ``host:port`` until interrupted, and (``with_tasks``,
+    when writing is enabled: an admin token is set) the task processor beside it,
+    supervised (:mod:`indexer.tasks.supervisor`)."""
     import indexer  # noqa: F401  (pyvi's model is loaded by the import: before the fork)
     from indexer import IndexNotFound, current_generation
     from webui import create_app
@@ -76,9 +78,12 @@ def serve(index_dir: Path | str, host: str = "127.0.0.1", port: int = 8000, work
     print(f"vnsearch: serving {index_dir} on http://{options['bind']}/ "
           f"with {options['workers']} worker(s)", file=sys.stderr, flush=True)
     supervisor = None
-    if with_tasks:
+    if with_tasks and app.config["ADMIN_TOKEN"]:
         from indexer.tasks.supervisor import Supervisor
         supervisor = Supervisor(index_dir, app.config["CORPUS_DIR"]).start()
+    elif with_tasks:     # no token: no write can be enqueued over HTTP, no processor is needed
+        print("vnsearch: writing is disabled (no VNSEARCH_ADMIN_TOKEN): no task processor; "
+              "`vnsearch tasks run` processes tasks left waiting", file=sys.stderr, flush=True)
     master = os.getpid()
     try:
         VnsearchApplication(lambda: app, options).run()

@@ -32,6 +32,24 @@ LOCK_WAIT = 600.0          # seconds a batch waits for a build someone else runs
 MAX_PROBLEMS = 100         # problems listed in a reindex task's details
 
 
+class _Stop:
+    """A stop request (SIGTERM) and whether it may interrupt the batch now: only
+    inside :func:`process_next`'s try block, where the batch is put back."""
+    requested = False
+    interruptible = False
+
+
+STOP = _Stop()
+
+
+def request_stop(*_signal) -> None:
+    """The SIGTERM handler of ``vnsearch tasks run``: stop after the batch, or
+    right now (SystemExit) if the batch can be put back."""
+    STOP.requested = True
+    if STOP.interruptible:
+        raise SystemExit(0)
+
+
 class CorpusNotFound(Exception):
     """The corpus directory does not exist (an incremental build would delete every article)."""
 
@@ -93,21 +111,29 @@ def process_next(store: st.TaskStore, index_dir: Path | str, corpus_dir: Path | 
     if not tasks:
         return []
     try:
+        STOP.interruptible = True
+        if STOP.requested:
+            raise SystemExit(0)
         _check_corpus(corpus_dir)
         if tasks[0].type in st.DOCUMENT_TYPES:
             details = _run_documents(tasks, index_dir, corpus_dir)
         else:
             details = {tasks[0].uid: _run_build(tasks[0], index_dir, corpus_dir)}
     except (KeyboardInterrupt, SystemExit):
+        STOP.interruptible = False
         store.release([t.uid for t in tasks])
         raise
     except Exception as e:      # noqa: BLE001 - any failure is the tasks' error, reported to their clients
+        STOP.interruptible = False
         error = error_of(e)
         for task in tasks:
             store.finish(task.uid, error=error)
     else:
+        STOP.interruptible = False
         for task in tasks:
             store.finish(task.uid, details={**task.details, **details[task.uid]})
+    finally:
+        STOP.interruptible = False
     return [store.get(t.uid, payload=False) for t in tasks]
 
 
@@ -120,7 +146,7 @@ def run(index_dir: Path | str, corpus_dir: Path | str, *, poll: float = 0.2, onc
     done = 0
     with st.processor_lock(index_dir), st.TaskStore(index_dir) as store:
         log(f"vnsearch tasks: processing tasks of {Path(index_dir).absolute()} (pid {os.getpid()})")
-        while not should_stop():
+        while not should_stop() and not STOP.requested:
             finished = process_next(store, index_dir, corpus_dir)
             for task in finished:
                 log(f"vnsearch tasks: task {task.uid} {task.type} {task.status}"
