@@ -8,7 +8,7 @@ Usage (from the repository root)::
     python bench/reliability.py --only kills --kills 10 --json
     python bench/reliability.py --only slow --idle 50 --slow 50 --slow-seconds 60
 
-Four campaigns; each prints its figures and ``0 lost, 0 corrupt, 0 errors``
+Six campaigns; each prints its figures and ``0 lost, 0 corrupt, 0 errors``
 or exits non-zero:
 
 * **kills** -- a synthetic corpus (real Vietnamese sentences from the seed
@@ -31,6 +31,11 @@ or exits non-zero:
   appending text, added files deleted again), ``POST /api/articles`` and
   ``POST /api/reindex?full=1``. Any non-200 reply, an empty or smaller result
   set, or a connection error is counted as an error.
+* **bulk** -- 10,000 vietnews articles (``../shared/data``) posted as one
+  NDJSON body (``VNSEARCH_MAX_CONTENT_LENGTH`` raised) to ``vnsearch serve``:
+  one task, succeeded, every sampled article stored.
+* **rebuild** -- a ``POST /api/reindex?full=1`` task over 20,000 vietnews
+  articles while clients search at a bounded rate: 0 errors, p99 < 500 ms.
 * **slow** -- ``vnsearch serve --workers 2`` beside ``--idle`` connections that
   send nothing and ``--slow`` ones sending a request's headers one byte a second
   (each reopened when the server closes it); ``--threads`` clients search for
@@ -779,6 +784,14 @@ def http(method: str, url: str, body: bytes | None = None, headers: dict | None 
         return e.code, dict(e.headers), e.read()
 
 
+def task_done(answer: tuple[int, dict, bytes]) -> tuple[str, bytes]:
+    """The task status of a write's answer (``?wait``: finished, unless it timed out), or the HTTP status."""
+    status, _, body = answer
+    if status != 202:
+        return f"HTTP {status}", body
+    return json.loads(body)["status"], body
+
+
 @dataclass
 class LoadFigures:
     requests: int = 0             # searches answered during the writes
@@ -914,11 +927,12 @@ def load_during_rebuild(root: Path, *, rounds: int = 2, threads: int = 4, articl
                 cli(["index"], "4 files edited, vnsearch index", False)
                 title, text = corpus._body(f"vnrpost{r}")
                 record = {"id": f"post-{seed}-{r}", "title": title, "text": text}
-                status, _, body = http("POST", f"{server.url}/api/articles", json.dumps(record).encode(), auth)
-                write("POST /api/articles", status == 201, f"{status} {body[:300]!r}")
+                status, body = task_done(http("POST", f"{server.url}/api/articles?wait=60",
+                                              json.dumps(record).encode(), auth))
+                write("POST /api/articles", status == "succeeded", f"{status} {body[:300]!r}")
                 figures.incremental_updates += 1
-                status, _, body = http("POST", f"{server.url}/api/reindex?full=1", b"", auth)
-                write("POST /api/reindex?full=1", status == 200, f"{status} {body[:300]!r}")
+                status, body = task_done(http("POST", f"{server.url}/api/reindex?full=1&wait=60", b"", auth))
+                write("POST /api/reindex?full=1", status == "succeeded", f"{status} {body[:300]!r}")
                 figures.full_rebuilds += 1
                 for article_id in added:
                     corpus.delete_txt(article_id)
@@ -1075,6 +1089,192 @@ def slow_clients(root: Path, *, idle: int = 50, slow: int = 50, seconds: float =
     return figures
 
 
+# --------------------------------------------------------------------------- tasks: bulk NDJSON, rebuild under load
+VIETNEWS = REPO.parent / "shared" / "data" / "vietnews" / "articles.jsonl.gz"
+
+
+def vietnews_articles(count: int, path: Path = VIETNEWS) -> list[dict]:
+    """The first ``count`` vietnews articles (id, title, text) with a non-empty text."""
+    import gzip
+    out = []
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        for line in f:
+            record = json.loads(line)
+            if record.get("text", "").strip():
+                out.append({"id": record["id"], "title": record.get("title") or "", "text": record["text"]})
+                if len(out) == count:
+                    break
+    if len(out) < count:
+        raise ValueError(f"{path} holds only {len(out)} articles")
+    return out
+
+
+def wait_task(base: str, uid: int, token: str, seconds: float = 3600) -> dict:
+    """Poll ``GET /api/tasks/<uid>?wait=30`` until the task finished (or ``seconds`` passed)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        status, _, body = http("GET", f"{base}/api/tasks/{uid}?wait=30", headers={"Authorization": f"Bearer {token}"},
+                               timeout=60)
+        task = json.loads(body) if status == 200 else {"status": f"HTTP {status}"}
+        if task["status"] in ("succeeded", "failed") or time.monotonic() > deadline:
+            return task
+
+
+@dataclass
+class BulkFigures:
+    articles: int = 0
+    body_mb: float = 0.0
+    request_seconds: float = 0.0      # POST until the 202
+    task_status: str = ""
+    task_duration: str = ""
+    total_seconds: float = 0.0        # POST until the task finished
+    indexed: int = 0
+    documents: int = 0
+    checked: int = 0                  # sampled articles searched by a phrase of their title
+    missing: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.task_status == "succeeded" and self.indexed == self.articles and not self.missing
+
+    def summary(self) -> str:
+        return (f"bulk: {self.articles:,} articles as one NDJSON POST ({self.body_mb:.1f} MB): 202 in "
+                f"{self.request_seconds:.2f}s, task {self.task_status} ({self.task_duration}), searchable after "
+                f"{self.total_seconds:.1f}s; {self.indexed:,} indexed, {self.documents:,} documents; "
+                f"{self.checked} sampled ids looked up, {len(self.missing)} missing")
+
+
+def bulk_ndjson(root: Path, articles: int = 10_000, sample: int = 200, log: Log = _quiet) -> BulkFigures:
+    """POST ``articles`` vietnews articles as one NDJSON body to `vnsearch serve` and
+    wait for its one task; every sampled article must then be stored and found."""
+    corpus = root / "corpus"
+    corpus.mkdir(parents=True)
+    index = root / "index"
+    for page in SEED_PAGES:
+        (corpus / page.name).write_bytes(page.read_bytes())
+    run_cli(index, ["index", "--full", str(corpus)])
+    records = [{**r, "id": f"bulk-{r['id']}"} for r in vietnews_articles(articles)]
+    body = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records).encode("utf-8")
+    figures = BulkFigures(articles=articles, body_mb=len(body) / 1e6)
+    token = "bulk-" + os.urandom(8).hex()
+    auth = {"Authorization": f"Bearer {token}"}
+    with Server(index, corpus, root / "server.log", token=token, max_content_length=len(body) + 1024) as server:
+        started = time.monotonic()
+        status, _, answer = http("POST", f"{server.url}/api/articles", body,
+                                 {**auth, "Content-Type": "application/x-ndjson"}, timeout=600)
+        figures.request_seconds = time.monotonic() - started
+        if status != 202:
+            figures.task_status = f"HTTP {status}: {answer[:200]!r}"
+            return figures
+        task = wait_task(server.url, json.loads(answer)["taskUid"], token)
+        figures.total_seconds = time.monotonic() - started
+        figures.task_status, figures.task_duration = task["status"], task.get("duration") or ""
+        figures.indexed = (task.get("details") or {}).get("indexedDocuments") or 0
+        _, _, stats = http("GET", f"{server.url}/api/stats", headers=auth)
+        figures.documents = json.loads(stats)["documents"]
+        rng = random.Random(0)
+        for record in rng.sample(records, min(sample, len(records))):
+            figures.checked += 1
+            status, _, _ = http("GET", f"{server.url}/api/articles/{urllib.parse.quote(record['id'], safe='')}")
+            if status != 200:
+                figures.missing.append(record["id"])
+        log(figures.summary())
+    return figures
+
+
+@dataclass
+class RebuildFigures:
+    articles: int = 0
+    initial_build_seconds: float = 0.0
+    task_status: str = ""
+    task_duration: str = ""
+    task_seconds: float = 0.0
+    searches: int = 0
+    errors: int = 0
+    p50_ms: float = 0.0
+    p99_ms: float = 0.0
+    max_ms: float = 0.0
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.task_status == "succeeded" and self.errors == 0 and self.searches > 0 and self.p99_ms < 500
+
+    def summary(self) -> str:
+        return (f"rebuild: a fullRebuild task of {self.articles:,} articles {self.task_status} in "
+                f"{self.task_seconds:.0f}s ({self.task_duration}) while {self.searches:,} searches ran: "
+                f"{self.errors} errors, p50 {self.p50_ms:.0f} ms, p99 {self.p99_ms:.0f} ms, max {self.max_ms:.0f} ms "
+                f"(target: 0 errors, p99 < 500 ms); initial build {self.initial_build_seconds:.0f}s")
+
+
+def rebuild_under_load(root: Path, articles: int = 20_000, threads: int = 2, pause: float = 0.05,
+                       log: Log = _quiet) -> RebuildFigures:
+    """A `POST /api/reindex?full=1` task over ``articles`` vietnews articles while
+    ``threads`` clients search (each pausing ``pause`` s between searches: a bounded
+    load) through `vnsearch serve --workers 2`; every reply must be a 200 with hits."""
+    corpus = root / "corpus"
+    corpus.mkdir(parents=True)
+    index = root / "index"
+    records = vietnews_articles(articles)
+    with open(corpus / "vietnews.jsonl", "w", encoding="utf-8") as f:
+        for r in records:
+            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    figures = RebuildFigures(articles=articles)
+    started = time.monotonic()
+    done = run_cli(index, ["index", "--full", str(corpus)], timeout=3600)
+    figures.initial_build_seconds = time.monotonic() - started
+    if done.returncode != 0:
+        figures.failures.append(f"initial build failed: {done.stderr[-500:]}")
+        return figures
+    rng = random.Random(1)
+    queries = [" ".join(r["title"].split()[:3]) for r in rng.sample(records, 200) if r["title"].strip()]
+    token = "rebuild-" + os.urandom(8).hex()
+    latencies: list[float] = []
+    lock = threading.Lock()
+    stop = threading.Event()
+    with Server(index, corpus, root / "server.log", token=token) as server:
+        def reader(n: int) -> None:
+            local = random.Random(n)
+            while not stop.is_set():
+                q = local.choice(queries)
+                try:
+                    status, data, ms = _search(server.url, q)
+                    ok = status == 200 and data is not None and data["totalHits"] > 0
+                except Exception as e:        # noqa: BLE001 - any failure is an error to count
+                    ok, ms = False, 0.0
+                    status = repr(e)
+                with lock:
+                    figures.searches += 1
+                    latencies.append(ms)
+                    if not ok:
+                        figures.errors += 1
+                        figures.failures.append(f"search {q!r}: {status}")
+                stop.wait(pause)
+
+        pool = [threading.Thread(target=reader, args=(n,), daemon=True) for n in range(threads)]
+        for t in pool:
+            t.start()
+        started = time.monotonic()
+        status, _, answer = http("POST", f"{server.url}/api/reindex?full=1", b"",
+                                 {"Authorization": f"Bearer {token}"})
+        if status == 202:
+            task = wait_task(server.url, json.loads(answer)["taskUid"], token)
+            figures.task_status, figures.task_duration = task["status"], task.get("duration") or ""
+        else:
+            figures.task_status = f"HTTP {status}"
+        figures.task_seconds = time.monotonic() - started
+        stop.set()
+        for t in pool:
+            t.join(timeout=60)
+    if latencies:
+        latencies.sort()
+        figures.p50_ms = statistics.median(latencies)
+        figures.p99_ms = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+        figures.max_ms = latencies[-1]
+    log(figures.summary())
+    return figures
+
+
 # --------------------------------------------------------------------------- fuzzing
 @dataclass
 class FuzzFigures:
@@ -1113,8 +1313,8 @@ def fuzz_campaign(examples: int, log: Log = _quiet) -> FuzzFigures:
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--only", choices=("kills", "load", "slow", "fuzz"), action="append",
-                    help="run only these campaigns (repeatable); default: all four")
+    ap.add_argument("--only", choices=("kills", "load", "slow", "fuzz", "bulk", "rebuild"), action="append",
+                    help="run only these campaigns (repeatable); default: all")
     ap.add_argument("--kills", type=int, default=60, help="builds killed at random moments (default 60)")
     ap.add_argument("--crash-points", default="all",
                     help="builds killed before chosen file operations: N per mode, or 'all' (default)")
@@ -1127,11 +1327,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help="connections sending one header byte a second in the slow-client campaign")
     ap.add_argument("--slow-seconds", type=float, default=60.0, help="length of the slow-client campaign")
     ap.add_argument("--fuzz", type=int, default=1000, help="hypothesis examples per fuzz property")
+    ap.add_argument("--bulk-articles", type=int, default=10_000,
+                    help="articles in the bulk campaign's one NDJSON request (vietnews)")
+    ap.add_argument("--rebuild-articles", type=int, default=20_000,
+                    help="articles of the rebuild campaign's corpus (vietnews)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", action="store_true", help="print the figures as one JSON object too")
     ap.add_argument("-v", "--verbose", action="store_true", help="one line per kill and write")
     args = ap.parse_args(argv)
-    only = set(args.only or ("kills", "load", "slow", "fuzz"))
+    only = set(args.only or ("kills", "load", "slow", "fuzz", "bulk", "rebuild"))
     log: Log = (lambda m: print(m, flush=True)) if args.verbose else _quiet
     crash_points = None if args.crash_points == "all" else int(args.crash_points)
     results: dict[str, dict] = {}
@@ -1176,6 +1380,22 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(fz.output)
             results["fuzz"] = {k: v for k, v in asdict(fz).items() if k != "output"}
             ok &= fz.ok
+        # the task campaigns (vietnews from ../shared/data)
+        if "bulk" in only:
+            print(f"bulk campaign: {args.bulk_articles:,} articles in one NDJSON request …", flush=True)
+            bulk = bulk_ndjson(Path(tmp) / "bulk", args.bulk_articles, log=log)
+            print(bulk.summary())
+            results["bulk"] = asdict(bulk)
+            ok &= bulk.ok
+        if "rebuild" in only:
+            print(f"rebuild campaign: a full rebuild task of {args.rebuild_articles:,} articles under search load …",
+                  flush=True)
+            rebuild = rebuild_under_load(Path(tmp) / "rebuild", args.rebuild_articles, log=log)
+            print(rebuild.summary())
+            for failure in rebuild.failures[:20]:
+                print("  FAILURE:", failure)
+            results["rebuild"] = asdict(rebuild)
+            ok &= rebuild.ok
     print(("OK: 0 lost, 0 corrupt, 0 errors" if ok else "FAILED"), flush=True)
     if args.json:
         print(json.dumps(results, ensure_ascii=False))

@@ -11,7 +11,7 @@ import::
 Sub-packages: :mod:`indexer.analysis` (Vietnamese text analysis),
 :mod:`indexer.ingest` (corpus files to articles), :mod:`indexer.index` (the
 index on disk and its builds), :mod:`indexer.search` (queries, ranking, snippets), :mod:`indexer.export` (an
-OpenSearch index of the same analysis).
+OpenSearch index of the same analysis), :mod:`indexer.tasks` (index tasks: the queue and its processor).
 """
 
 from indexer.analysis import analyze, fold
@@ -23,8 +23,9 @@ from indexer.ingest import validate_article
 from indexer.search.engine import MAX_HITS_PER_PAGE, MAX_SUGGEST_CHARS, SearchEngine
 from indexer.search.query import MAX_QUERY_CHARS, QueryError
 from indexer.search.settings import RankingSettings
+from indexer import tasks  # noqa: E402  (the index tasks: indexer.tasks)
 
 __all__ = ["MAX_HITS_PER_PAGE", "MAX_QUERY_CHARS", "MAX_SUGGEST_CHARS", "ArticleExists", "BuildReport",
            "ExportError", "ExportReport", "IndexBusy", "IndexFormatError", "IndexNotFound", "QueryError", "RankingSettings",
            "SearchEngine", "add_article", "analyze", "build", "current_generation", "export_opensearch", "fold", "ime_keys",
-           "validate_article"]
+           "tasks", "validate_article"]

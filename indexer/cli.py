@@ -18,7 +18,7 @@ import click
 
 from indexer import (MAX_HITS_PER_PAGE, ExportError, IndexBusy, IndexFormatError, IndexNotFound, QueryError,
                      SearchEngine, build, export_opensearch)
-from indexer import config
+from indexer import config, tasks
 
 _MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
 
@@ -171,6 +171,80 @@ def export_opensearch_cmd(ctx: click.Context, outdir: Path, index_name: str, max
                f"mapping.json, search-template.json, {len(report.bulk_files)} bulk files "
                f"({report.bulk_bytes / 1e6:.1f} MB); {report.markers} char-filter expansions, "
                f"{report.dropped_tokens} tokens too long for Lucene left out; {report.seconds:.1f}s")
+
+
+# -- tasks ------------------------------------------------------------------------------
+def _task_line(task) -> str:
+    details = ", ".join(f"{k} {v}" for k, v in task.details.items() if k != "problems" and v is not None)
+    when = task.finished_at or task.started_at or task.enqueued_at
+    line = f"{task.uid:>6}  {task.status:<10}  {task.type:<24}  {when}  {details}"
+    if task.error:
+        line += f"  error {task.error['code']}: {task.error['message']}"
+    return line
+
+
+def _task_json(task) -> dict:
+    return {"taskUid": task.uid, "status": task.status, "type": task.type, "enqueuedAt": task.enqueued_at,
+            "startedAt": task.started_at, "finishedAt": task.finished_at,
+            "duration": tasks.iso_duration(task.duration_seconds), "details": task.details, "error": task.error}
+
+
+@main.group("tasks", invoke_without_command=True)
+@click.option("--status", "statuses", type=click.Choice(tasks.STATUSES), multiple=True,
+              help="Only tasks in this status (repeatable).")
+@click.option("--type", "types", type=click.Choice(tasks.TYPES), multiple=True,
+              help="Only tasks of this type (repeatable).")
+@click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True, help="Tasks listed.")
+@click.option("--json", "as_json", is_flag=True, help="Print the tasks as the JSON objects of GET /api/tasks.")
+@click.pass_context
+def tasks_group(ctx: click.Context, statuses: tuple[str, ...], types: tuple[str, ...], limit: int,
+                as_json: bool) -> None:
+    """List the index's tasks, newest first (`vnsearch tasks run` processes them)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    with tasks.TaskStore(ctx.obj["index_dir"]) as store:
+        found, total, _ = store.list(statuses=statuses, types=types, limit=limit)
+    if as_json:
+        click.echo(json.dumps([_task_json(t) for t in found], ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{total} task{'' if total == 1 else 's'}" + (f" (the last {len(found)})" if total > len(found) else ""))
+    for task in found:
+        click.echo(_task_line(task))
+
+
+@tasks_group.command("run")
+@click.option("--corpus-dir", type=click.Path(file_okay=False, path_type=Path),
+              default=lambda: str(config.corpus_dir()), show_default="corpus or $VNSEARCH_CORPUS_DIR",
+              help="The corpus directory the documents API writes to and builds read.")
+@click.option("--once", is_flag=True, help="Process the waiting tasks, then exit.")
+@click.option("--poll", type=click.FloatRange(0.01, 60), default=0.2, show_default=True,
+              help="Seconds between looks at the queue when it is empty.")
+@click.option("--parent-pid", type=int, default=None,
+              help="Exit when this process is gone (set by `vnsearch serve`).")
+@click.option("--nice", "niceness", type=click.IntRange(0, 19), default=0, show_default=True,
+              help="Lower the processor's CPU priority (and its build workers') by this much.")
+@click.pass_context
+def tasks_run_cmd(ctx: click.Context, corpus_dir: Path, once: bool, poll: float, parent_pid: int | None,
+                  niceness: int) -> None:
+    """Process the index's tasks in order (the one task processor; `vnsearch serve` runs one)."""
+    import os
+    import signal
+    from indexer.tasks import processor
+
+    if niceness:
+        os.nice(niceness)
+
+    # SIGTERM: the batch being built is put back (SystemExit, finally blocks run), or the loop stops
+    previous = signal.signal(signal.SIGTERM, processor.request_stop)
+    orphaned = (lambda: os.getppid() != parent_pid) if parent_pid is not None else (lambda: False)
+    try:
+        done = processor.run(ctx.obj["index_dir"], corpus_dir, poll=poll, once=once, should_stop=orphaned)
+    except tasks.ProcessorRunning as e:
+        raise click.ClickException(str(e)) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if once:
+        click.echo(f"{done} task{'' if done == 1 else 's'} processed")
 
 
 if __name__ == "__main__":

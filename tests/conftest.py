@@ -112,3 +112,15 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "slow" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture
+def run_tasks(index_dir: Path, corpus_dir: Path):
+    """Process the waiting tasks of ``index_dir`` here and now (what the task
+    processor of ``vnsearch serve`` does): ``run_tasks()`` -> tasks finished."""
+    from indexer.tasks import processor
+
+    def run(index: Path | None = None, corpus: Path | None = None) -> int:
+        return processor.run(index or index_dir, corpus or corpus_dir, once=True, log=lambda line: None)
+
+    return run

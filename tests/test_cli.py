@@ -183,3 +183,32 @@ def test_search_filter_sort_facets_and_json_are_the_api_object(tmp_path):
     assert text.exit_code == 0 and "topic: Sức khỏe (1), Thế giới (1), Thể thao (1)" in text.output
     bad = CliRunner().invoke(main, ["--index-dir", str(index), "search", "x", "--filter", "topic ="])
     assert bad.exit_code == 1 and "Was expecting a value" in bad.output and "7:8 topic =" in bad.output
+
+
+# -- vnsearch tasks ---------------------------------------------------------------------------
+def test_tasks_lists_filters_and_runs_the_processor_once(cli):
+    from indexer import tasks
+
+    assert cli("index").exit_code == 0
+    with tasks.TaskStore(cli.index_dir) as store:
+        tasks.enqueue_articles(store, tasks.validate_batch([{"id": "cli-1", "title": "Chợ Bến Thành",
+                                                             "text": "Chợ Bến Thành ở Sài Gòn vnc0001."}]))
+        tasks.enqueue_reindex(store, full=False)
+    listed = cli("tasks")
+    assert listed.exit_code == 0 and listed.output.startswith("2 tasks")
+    assert "enqueued" in listed.output and "documentAdditionOrUpdate" in listed.output
+    done = cli("tasks", "run", "--once", "--poll", "0.05")
+    assert done.exit_code == 0 and "2 tasks processed" in done.output
+    as_json = json.loads(cli("tasks", "--json", "--status", "succeeded", "--type", "reindex", "--limit", "5").output)
+    assert [t["type"] for t in as_json] == ["reindex"] and as_json[0]["details"]["filesUnchanged"] == len(SEEDS) + 1
+    assert [h["id"] for h in json.loads(cli("search", "vnc0001", "--json").output)["hits"]] == ["cli-1"]
+    bad = cli("tasks", "--status", "done")
+    assert bad.exit_code == 2 and "done" in bad.output
+
+
+def test_a_second_processor_on_one_index_refuses_to_start(cli):
+    from indexer import tasks
+
+    with tasks.processor_lock(cli.index_dir):
+        result = cli("tasks", "run", "--once")
+    assert result.exit_code == 1 and "already running" in result.output

@@ -26,6 +26,8 @@ import pytest
 
 from indexer import SearchEngine, build
 from indexer.index import generations
+from indexer.tasks import TaskStore
+from indexer.tasks import processor as tasks_processor
 from tests.support import SEEDS, load_bench, make_corpus
 from tests.web.test_browser import chromium, server  # noqa: F401 (fixtures: Chromium, `vnsearch serve`)
 
@@ -223,9 +225,9 @@ def test_searches_during_many_rebuilds(tmp_path):
 # =========================================================================== 3. two writers
 def test_two_writers_one_is_busy_one_waits_nothing_lost(synthetic, app_for, tmp_path):
     """A `vnsearch index --full` held inside the build lock (paused just before it swaps
-    CURRENT): a second CLI and POST /api/reindex get a clear "busy", POST /api/articles
-    with a short wait gets 503 without writing anything, while a CLI with --wait and an
-    addition with a longer wait finish after it. Nothing is lost or duplicated."""
+    CURRENT): a second CLI gets a clear "busy"; POST /api/articles answers 202 at once
+    (a task), while a CLI with --wait and the task processor wait for the lock and
+    finish after it. Nothing is lost or duplicated."""
     corpus, index = synthetic
     for _ in range(3):
         corpus.add_txt()
@@ -235,34 +237,36 @@ def test_two_writers_one_is_busy_one_waits_nothing_lost(synthetic, app_for, tmp_
         busy = reliability.run_cli(index, ["index", corpus.dir])
         assert busy.returncode == 1 and "busy" in busy.stderr, busy.stderr
 
-        client = app_for(index, corpus.dir, REINDEX_LOCK_TIMEOUT=0.0, ADD_LOCK_TIMEOUT=0.3).test_client()
-        response = client.post("/api/reindex", headers=AUTH)
-        assert response.status_code == 503 and response.get_json()["error"]["code"] == "index_busy"
-        assert response.headers["Retry-After"]
+        # The web answers at once (202: a task), writes nothing itself, and the task
+        # processor waits for the lock instead of failing.
+        client = app_for(index, corpus.dir).test_client()
         article = {"id": "them-vao", "title": "Bài thêm vnr99001", "text": "Nội dung bài thêm vnr99001."}
         response = client.post("/api/articles", json=article, headers=AUTH)
-        assert response.status_code == 503 and response.get_json()["error"]["code"] == "index_busy"
-        assert not list(corpus.dir.glob("them-vao*"))           # refused whole, not half done
+        assert response.status_code == 202 and response.get_json()["status"] == "enqueued"
+        uid = response.get_json()["taskUid"]
+        assert not list(corpus.dir.glob("them-vao*"))           # the task writes it, not the request
 
         waiting = subprocess.Popen(reliability.vnsearch_command() + ["--index-dir", str(index), "index",
                                                                     "--wait", "60", str(corpus.dir)],
                                    env=reliability.cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                    text=True)
-        patient = app_for(index, corpus.dir, ADD_LOCK_TIMEOUT=60.0).test_client()
-        added: dict = {}
-        adder = threading.Thread(target=lambda: added.update(
-            r=patient.post("/api/articles", json=article, headers=AUTH)))
-        adder.start()
+        processor = threading.Thread(target=lambda: tasks_processor.run(index, corpus.dir, once=True,
+                                                                         log=lambda line: None))
+        processor.start()
         time.sleep(1.0)
-        assert waiting.poll() is None and adder.is_alive()       # both waiting, not failed
+        assert waiting.poll() is None and processor.is_alive()   # both waiting, not failed
+        with TaskStore(index) as store:
+            assert store.get(uid).status == "processing"
         assert reliability.probe(index, corpus.codes).ids != set(corpus.expected)   # not swapped yet
     finally:
         held.release()
     assert held.finish().returncode == 0
     out, err = waiting.communicate(timeout=120)
     assert waiting.returncode == 0, err
-    adder.join(timeout=120)
-    assert added["r"].status_code == 201, added["r"].get_json()
+    processor.join(timeout=120)
+    with TaskStore(index) as store:
+        task = store.get(uid)
+    assert task.status == "succeeded" and task.details["indexedDocuments"] == 1, task
     corpus.codes["vnr99001"] = "them-vao"
     expected = set(corpus.expected) | {"them-vao"}
     result = reliability.probe(index, corpus.codes)
@@ -270,7 +274,7 @@ def test_two_writers_one_is_busy_one_waits_nothing_lost(synthetic, app_for, tmp_
     assert reliability.leftovers(index) == []
 
 
-def test_articles_whose_ids_map_to_one_file_name_are_all_kept(index_dir, corpus_dir, app_for):
+def test_articles_whose_ids_map_to_one_file_name_are_all_kept(index_dir, corpus_dir, app_for, run_tasks):
     """`a/b`, `a_b`, `.a_b`, `a:b` all become the file name `a_b`: each addition must get
     its own file, not overwrite another's (which silently dropped an acknowledged article)."""
     client = app_for(index_dir, corpus_dir).test_client()
@@ -278,27 +282,35 @@ def test_articles_whose_ids_map_to_one_file_name_are_all_kept(index_dir, corpus_
     for n, article_id in enumerate(colliding):
         record = {"id": article_id, "title": f"Bài {n} vnr8800{n}", "text": f"Nội dung riêng vnr8800{n}."}
         response = client.post("/api/articles", json=record, headers=AUTH)
-        assert response.status_code == 201, response.get_json()
+        assert response.status_code == 202, response.get_json()
+    assert run_tasks() == len(colliding)                 # one batch, one commit
     for n, article_id in enumerate(colliding):
         hits = client.get("/api/search", query_string={"q": f"vnr8800{n}"}).get_json()["hits"]
         assert [h["id"] for h in hits] == [article_id]
     files = sorted(p.name for p in corpus_dir.glob("*.jsonl"))
     assert len(files) == len(colliding) and all(not f.startswith(".") for f in files)
-    report = client.post("/api/reindex?full=1", headers=AUTH).get_json()
+    uid = client.post("/api/reindex?full=1", headers=AUTH).get_json()["taskUid"]
+    assert run_tasks() == 1
+    report = client.get(f"/api/tasks/{uid}", headers=AUTH).get_json()["details"]
     assert report["articlesIndexed"] == len(SEEDS) + len(colliding) and report["problems"] == []
 
 
-def test_long_vietnamese_ids_get_a_file_name_the_file_system_accepts(index_dir, corpus_dir, app_for):
+def test_long_vietnamese_ids_get_a_file_name_the_file_system_accepts(index_dir, corpus_dir, app_for, run_tasks):
     client = app_for(index_dir, corpus_dir).test_client()
     article_id = ("đường-" * 34)[:200]                 # 200 characters (the most an id has), 333 UTF-8 bytes
     response = client.post("/api/articles", json={"id": article_id, "text": "Đường làng vnr77001."},
                            headers=AUTH)
-    assert response.status_code == 201, response.get_json()
+    assert response.status_code == 202, response.get_json()
+    assert run_tasks() == 1
     assert client.get(f"/api/articles/{article_id}").status_code == 200
 
 
-def test_concurrent_additions_of_one_id_one_wins_the_others_get_409(index_dir, corpus_dir, app_for):
-    app = app_for(index_dir, corpus_dir, ADD_LOCK_TIMEOUT=60.0)
+def test_concurrent_additions_of_one_id_are_all_accepted_and_the_last_task_wins(index_dir, corpus_dir, app_for,
+                                                                               run_tasks):
+    """Four requests adding one new id at once: each is a task (202, distinct uids);
+    processed in order, the last task's version is the one kept, in the index and in
+    the corpus (one line, never two copies)."""
+    app = app_for(index_dir, corpus_dir)
     results: dict[int, object] = {}
 
     def add(n: int) -> None:
@@ -310,13 +322,15 @@ def test_concurrent_additions_of_one_id_one_wins_the_others_get_409(index_dir, c
         t.start()
     for t in threads:
         t.join(timeout=120)
-    statuses = sorted(r.status_code for r in results.values())
-    assert statuses == [201, 409, 409, 409], statuses
-    winner = next(n for n, r in results.items() if r.status_code == 201)
+    assert sorted(r.status_code for r in results.values()) == [202] * 4
+    uids = {n: r.get_json()["taskUid"] for n, r in results.items()}
+    assert len(set(uids.values())) == 4
+    assert run_tasks() == 4
+    last = max(uids, key=uids.get)
     stored = app.test_client().get("/api/articles/cung-ma").get_json()
-    assert stored["title"] == f"Phiên bản {winner}"               # what the 201 said is what is kept
+    assert stored["title"] == f"Phiên bản {last}"
     assert [json.loads(line)["title"] for p in corpus_dir.glob("*.jsonl")
-            for line in p.read_text(encoding="utf-8").splitlines()] == [f"Phiên bản {winner}"]
+            for line in p.read_text(encoding="utf-8").splitlines()] == [f"Phiên bản {last}"]
 
 
 # =========================================================================== 5. hostile files
@@ -437,11 +451,12 @@ def test_path_like_article_ids_are_refused_and_write_nothing(index_dir, corpus_d
 
 @pytest.mark.parametrize("article_id", [".hidden", "a\\..\\..\\b", "~root/.ssh/authorized_keys", "....",
                                         "tin-tuc/thoi-su/bai", "a..b/c"])
-def test_added_article_ids_never_escape_the_corpus_directory(index_dir, corpus_dir, app_for, article_id):
+def test_added_article_ids_never_escape_the_corpus_directory(index_dir, corpus_dir, app_for, article_id, run_tasks):
     client = app_for(index_dir, corpus_dir).test_client()
     before = {p for p in corpus_dir.parent.rglob("*")}
     response = client.post("/api/articles", json={"id": article_id, "text": "Nội dung vnr44001."}, headers=AUTH)
-    assert response.status_code == 201, response.get_json()
+    assert response.status_code == 202, response.get_json()
+    assert run_tasks() == 1
     new = {p for p in corpus_dir.parent.rglob("*")} - before
     new_files = [p for p in new if p.parent == corpus_dir]
     assert len(new_files) == 1 and not new_files[0].name.startswith("."), new
@@ -581,10 +596,11 @@ def test_a_finished_build_is_on_disk_before_it_returns(tmp_path, fsyncs):
     _assert_published_durably(fsyncs, index)
 
 
-def test_an_added_article_is_on_disk_before_the_201(index_dir, corpus_dir, app_for, fsyncs):
+def test_an_added_article_is_on_disk_before_its_task_is_indexed(index_dir, corpus_dir, app_for, fsyncs, run_tasks):
     client = app_for(index_dir, corpus_dir).test_client()
     response = client.post("/api/articles", json={"id": "ben-vung", "text": "Bền vững vnr33001."}, headers=AUTH)
-    assert response.status_code == 201
+    assert response.status_code == 202
+    assert run_tasks() == 1
     target = str((corpus_dir / "ben-vung.jsonl").resolve())
     write = next(i for i, e in enumerate(fsyncs) if e[0] == "replace" and e[2] == target)
     tmp = fsyncs[write][1]

@@ -31,8 +31,7 @@ DEFAULTS = {
     "HITS_PER_PAGE": 10,        # results per page on the HTML pages, and the API's default
     "SUGGEST_LIMIT": 8,         # completions returned by /api/suggest by default
     "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,   # request bodies above this get 413
-    "REINDEX_LOCK_TIMEOUT": 0.0,             # seconds POST /api/reindex waits for another build
-    "ADD_LOCK_TIMEOUT": 10.0,                # seconds POST /api/articles waits for another build
+    "TASK_WAIT_MAX": 60.0,                   # the largest ?wait=SECONDS on writes and tasks
     # serving (webui.access): None: reading is open to all; "": no other site may call the API
     "SEARCH_TOKEN": None,
     "CORS_ORIGINS": "",
@@ -106,12 +105,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.json.ensure_ascii = False      # Vietnamese stays readable in the JSON
     app.json.sort_keys = False         # keep the engine's key order (Meilisearch-like)
 
-    from webui import access, api, errors, meili, pages, searcher
+    from webui import access, api, errors, meili, pages, searcher, writes
     searcher.init_app(app)
     errors.init_app(app)
     access.init_app(app)     # /health, the search token, CORS, no-store (before the other hooks)
+    writes.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(writes.bp)
     app.register_blueprint(meili.bp)
 
     from webui.openapi import spec

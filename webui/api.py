@@ -1,22 +1,22 @@
-"""The JSON API (``/api``): search, suggest, articles, and two admin endpoints.
+"""The JSON API (``/api``): search, suggest, articles; the admin check.
 
 Views only validate parameters and call the library; every error is the one
-JSON shape of :mod:`webui.errors`. The admin endpoints (``POST /api/articles``,
-``POST /api/reindex``) need ``Authorization: Bearer <ADMIN_TOKEN>``: 403 while
-no token is configured, 401 for a missing or wrong one.
+JSON shape of :mod:`webui.errors`. The writes, tasks and stats are in
+:mod:`webui.writes`; they need ``Authorization: Bearer <ADMIN_TOKEN>``
+(:func:`_require_admin`): 403 while no token is configured, 401 for a missing
+or wrong one.
 """
 
 from __future__ import annotations
 
 import hmac
 
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import Blueprint, current_app, jsonify, request
 
-from indexer import (MAX_HITS_PER_PAGE, MAX_SUGGEST_CHARS, ArticleExists, IndexBusy, QueryError, add_article,
-                     build, validate_article)
+from indexer import MAX_HITS_PER_PAGE, MAX_SUGGEST_CHARS, QueryError
 from webui import search_params
 from webui.errors import ApiError
-from webui.searcher import engine_or_none, fresh_engine, get_engine
+from webui.searcher import get_engine
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -121,67 +121,3 @@ def _corpus_dir():
         raise ApiError(503, "corpus_not_found",
                        f"The corpus directory is missing on the server ({corpus.name}): check VNSEARCH_CORPUS_DIR.")
     return corpus
-
-
-def _busy(e: IndexBusy) -> ApiError:
-    return ApiError(503, "index_busy", "Another build is writing the index; try again shortly.",
-                    {"Retry-After": "5"})
-
-
-@bp.post("/articles")
-def create_article():
-    _require_admin()
-    if not request.is_json:
-        raise ApiError(415, "unsupported_media_type", "Send the article as application/json.")
-    record = request.get_json(silent=True)
-    if record is None:
-        raise ApiError(400, "invalid_json", "The request body is not valid JSON.")
-    try:
-        article = validate_article(record, relpath="")
-    except ValueError as e:
-        raise ApiError(400, "invalid_article", str(e)) from None
-    corpus = _corpus_dir()
-    engine = engine_or_none()
-    exists = ApiError(409, "article_exists", "An article with this id is already indexed.")
-    if engine is not None and engine.get_article(article.id) is not None:
-        raise exists
-    try:
-        article, _path = add_article(current_app.config["INDEX_DIR"], corpus, record,
-                                     lock_timeout=current_app.config["ADD_LOCK_TIMEOUT"])
-    except IndexBusy as e:
-        raise _busy(e) from None
-    except ArticleExists:         # added by a concurrent request since the check above
-        raise exists from None
-    except ValueError as e:
-        raise ApiError(400, "invalid_article", str(e)) from None
-    stored = fresh_engine().get_article(article.id)
-    response = jsonify(stored)
-    response.status_code = 201
-    response.headers["Location"] = url_for("api.article", article_id=article.id)
-    return response
-
-
-@bp.post("/reindex")
-def reindex():
-    _require_admin()
-    raw = (request.args.get("full") or "").strip().lower()
-    if raw not in _TRUE | _FALSE:
-        raise ApiError(400, "invalid_full", "full must be 1 or 0.")
-    full = raw in _TRUE
-    corpus = _corpus_dir()
-    try:
-        report = build(current_app.config["INDEX_DIR"], [corpus], full=full, progress=False,
-                       lock_timeout=current_app.config["REINDEX_LOCK_TIMEOUT"])
-    except IndexBusy as e:
-        raise _busy(e) from None
-    return jsonify({
-        "full": report.full,
-        "generation": report.generation,
-        "filesAdded": report.files_added,
-        "filesUpdated": report.files_updated,
-        "filesDeleted": report.files_deleted,
-        "filesUnchanged": report.files_unchanged,
-        "articlesIndexed": report.articles_indexed,
-        "problems": [{"path": p.path, "reason": p.reason} for p in report.problems],
-        "seconds": round(report.seconds, 3),
-    })

@@ -182,24 +182,6 @@ SCHEMAS = {
         "properties": {"message": {"type": "string"}, "code": {"type": "string"}, "type": {"type": "string"},
                        "link": {"type": "string"}},
     },
-    "ReindexReport": {
-        "type": "object",
-        "required": ["full", "generation", "filesAdded", "filesUpdated", "filesDeleted", "filesUnchanged",
-                     "articlesIndexed", "problems", "seconds"],
-        "properties": {
-            "full": {"type": "boolean"},
-            "generation": {"type": "string"},
-            "filesAdded": {"type": "integer"},
-            "filesUpdated": {"type": "integer"},
-            "filesDeleted": {"type": "integer"},
-            "filesUnchanged": {"type": "integer"},
-            "articlesIndexed": {"type": "integer"},
-            "problems": {"type": "array", "items": {
-                "type": "object", "required": ["path", "reason"],
-                "properties": {"path": {"type": "string"}, "reason": {"type": "string"}}}},
-            "seconds": {"type": "number"},
-        },
-    },
 }
 
 PARAMETERS = {
@@ -331,6 +313,16 @@ SEARCH_TOKEN_SCHEME = {"searchToken": {
 
 
 def spec() -> dict:
+    document = _spec()
+    # the writes, tasks and stats (webui/openapi_writes.py)
+    from webui import openapi_writes
+    for path, operations in openapi_writes.PATHS.items():
+        document["paths"][path] = {**document["paths"].get(path, {}), **operations}
+    document["components"]["schemas"] = {**document["components"]["schemas"], **openapi_writes.SCHEMAS}
+    return document
+
+
+def _spec() -> dict:
     return {
         "openapi": "3.1.0",
         "info": {
@@ -398,36 +390,6 @@ def spec() -> dict:
                 "responses": {"200": _json("The article.", "Article"),
                               "404": _error("No article has this id."),
                               **UNAVAILABLE},
-            }},
-            "/api/articles": {"post": {
-                "operationId": "addArticle",
-                "summary": "Add an article: written to the corpus directory, then indexed.",
-                "security": [{"adminToken": []}],
-                "requestBody": {"required": True, "content": {
-                    "application/json": {"schema": {"$ref": "#/components/schemas/NewArticle"}}}},
-                "responses": {
-                    "201": _json("Added and searchable.", "Article",
-                                 {"Location": {"description": "The article's API address.",
-                                               "schema": {"type": "string"}}}),
-                    "400": _error("Not valid JSON, or not a valid article."),
-                    "409": _error("An article with this id already exists."),
-                    "413": _error("The body is too large."),
-                    "415": _error("The body is not application/json."),
-                    **ADMIN_ERRORS,
-                },
-            }},
-            "/api/reindex": {"post": {
-                "operationId": "reindex",
-                "summary": "Bring the index up to date with the corpus directory.",
-                "security": [{"adminToken": []}],
-                "parameters": [{"name": "full", "in": "query", "required": False,
-                                "description": "1 for a full rebuild swapped in atomically; "
-                                               "default incremental.",
-                                "schema": {"type": "string", "enum": ["0", "1", "true", "false"]}}],
-                "responses": {"200": _json("What the build did.", "ReindexReport"),
-                              "400": _error("A bad full parameter."),
-                              "413": _error("The body is too large (the endpoint takes none)."),
-                              **ADMIN_ERRORS},
             }},
             "/openapi.json": {"get": {
                 "operationId": "openapi",

@@ -3,7 +3,10 @@
 The app is created once in the master (``preload_app``), which also loads
 pyvi's model (at the import of :mod:`indexer.analysis.segment`: in memory, fork safe),
 so forked workers share it copy-on-write and start fast. Each worker opens its
-own SearchEngine on its first request (see :mod:`webui.searcher`).
+own SearchEngine on its first request (see :mod:`webui.searcher`). When writing is
+enabled (an admin token is set), the master also starts the task processor
+(:mod:`indexer.tasks.supervisor`): a process of its own, restarted if it dies,
+never a web worker, so no write holds a worker.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from pathlib import Path
 
 from gunicorn.app.base import BaseApplication
 
-DEFAULT_TIMEOUT = 120     # seconds: POST /api/reindex?full=1 runs inside a request
+DEFAULT_TIMEOUT = 120     # seconds a worker may block its event loop before the master restarts it
 KEEPALIVE = 5             # seconds: an idle kept-alive connection, and the whole header block of any request
 WORKER_CONNECTIONS = 1000  # connections one worker holds at once (idle ones cost a greenlet each)
 # gunicorn's refusals of these are answered in the API's JSON shape (webui.workers)
@@ -66,8 +69,11 @@ class VnsearchApplication(BaseApplication):
         return self.app_factory()
 
 
-def serve(index_dir: Path | str, host: str = "127.0.0.1", port: int = 8000, workers: int | None = None) -> None:
-    """Run the web UI and API on ``host:port`` until interrupted."""
+def serve(index_dir: Path | str, host: str = "127.0.0.1", port: int = 8000, workers: int | None = None,
+          with_tasks: bool = True) -> None:
+    """Run the web UI and API on ``host:port`` until interrupted, and (``with_tasks``,
+    when writing is enabled: an admin token is set) the task processor beside it,
+    supervised (:mod:`indexer.tasks.supervisor`)."""
     import indexer  # noqa: F401  (pyvi's model is loaded by the import: before the fork)
     from indexer import IndexNotFound, current_generation
     from webui import create_app
@@ -78,10 +84,21 @@ def serve(index_dir: Path | str, host: str = "127.0.0.1", port: int = 8000, work
     except IndexNotFound as e:
         print(f"vnsearch: warning: {e}; pages answer 503 until an index is built", file=sys.stderr)
 
-    def factory():
-        return create_app({"INDEX_DIR": str(index_dir)})
-
+    app = create_app({"INDEX_DIR": str(index_dir)})
     options = gunicorn_options(host, port, workers)
     print(f"vnsearch: serving {index_dir} on http://{options['bind']}/ "
           f"with {options['workers']} worker(s)", file=sys.stderr, flush=True)
-    VnsearchApplication(factory, options).run()
+    supervisor = None
+    if with_tasks and app.config["ADMIN_TOKEN"]:
+        from indexer.tasks.supervisor import Supervisor
+        supervisor = Supervisor(index_dir, app.config["CORPUS_DIR"]).start()
+    elif with_tasks:     # no token: no write can be enqueued over HTTP, no processor is needed
+        print("vnsearch: writing is disabled (no VNSEARCH_ADMIN_TOKEN): no task processor; "
+              "`vnsearch tasks run` processes tasks left waiting", file=sys.stderr, flush=True)
+    master = os.getpid()
+    try:
+        VnsearchApplication(lambda: app, options).run()
+    finally:
+        # gunicorn's workers are forked from here and unwind through this block too
+        if supervisor is not None and os.getpid() == master:
+            supervisor.stop()

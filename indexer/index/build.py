@@ -323,7 +323,7 @@ def add_article(index_dir: Path | str, corpus_dir: Path | str, article_record: d
     with generations.write_lock(index_dir, timeout=lock_timeout):
         if _is_indexed(index_dir, article.id):
             raise ArticleExists(article.id)
-        target = _article_path(corpus_dir, article.id)
+        target = article_path(corpus_dir, article.id)
         target.parent.mkdir(parents=True, exist_ok=True)
         write_text_atomically(target, article_to_jsonl(article) + "\n")
         report = _build_locked(index_dir, [corpus_dir], False, False)
@@ -342,7 +342,7 @@ def _is_indexed(index_dir: Path, article_id: str) -> bool:
         return searcher.document_number(**{schema.ID_FIELD: article_id}) is not None
 
 
-def _article_path(corpus_dir: Path, article_id: str) -> Path:
+def article_path(corpus_dir: Path, article_id: str) -> Path:
     """``<safe id>.jsonl``, unless another article's file has that name: then
     the name gets a hash of the id. A file holding only this id is reused (an
     addition that was written but not indexed, e.g. killed in between)."""

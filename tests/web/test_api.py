@@ -63,6 +63,9 @@ class ValidatingClient:
     def put(self, *args, **kwargs):
         return self._check(self.client.put(*args, **kwargs))
 
+    def delete(self, *args, **kwargs):
+        return self._check(self.client.delete(*args, **kwargs))
+
 
 @pytest.fixture
 def api(client):
@@ -327,7 +330,7 @@ def test_token_from_environment(monkeypatch, index_dir, corpus_dir, closing):
     assert app.config["ADMIN_TOKEN"] == "from-env" and app.config["HITS_PER_PAGE"] == 3
     assert app.config["INDEX_DIR"] == index_dir and app.config["CORPUS_DIR"] == corpus_dir
     client = app.test_client()
-    assert client.post("/api/reindex", headers={"Authorization": "Bearer from-env"}).status_code == 200
+    assert client.post("/api/reindex", headers={"Authorization": "Bearer from-env"}).status_code == 202
     assert create_app({"TESTING": True, "ADMIN_TOKEN": None}).config["ADMIN_TOKEN"] is None
 
 
@@ -340,13 +343,19 @@ def test_bad_page_size_in_environment_fails_at_startup(monkeypatch):
         create_app()
 
 
-# -- admin: adding articles ---------------------------------------------------------------
-def test_add_article_is_written_to_corpus_indexed_and_survives_full_rebuild(admin, corpus_dir):
+# -- admin: adding articles (tasks: tests/web/test_writes.py) ------------------------------
+def test_add_article_is_written_to_corpus_indexed_and_survives_full_rebuild(admin, corpus_dir, run_tasks):
     assert admin.get("/api/search?q=quynh").get_json()["totalHits"] == 0
     response = admin.post("/api/articles", json=ADDED, headers=AUTH)
-    assert response.status_code == 201, response.get_json()
-    assert response.headers["Location"] == "/api/articles/bai-moi-1"
-    stored = response.get_json()
+    assert response.status_code == 202, response.get_json()
+    task = response.get_json()
+    assert task["status"] == "enqueued" and task["type"] == "documentAdditionOrUpdate"
+    assert response.headers["Location"] == f"/api/tasks/{task['taskUid']}"
+    assert not list(corpus_dir.glob("*.jsonl"))              # the task writes it
+    assert run_tasks() == 1
+    done = admin.get(f"/api/tasks/{task['taskUid']}", headers=AUTH).get_json()
+    assert done["status"] == "succeeded" and done["details"] == {"receivedDocuments": 1, "indexedDocuments": 1}
+    stored = admin.get("/api/articles/bai-moi-1").get_json()
     assert {k: stored[k] for k in ADDED} == ADDED
     written = list(corpus_dir.glob("*.jsonl"))
     assert len(written) == 1 and json.loads(written[0].read_text(encoding="utf-8"))["id"] == "bai-moi-1"
@@ -355,18 +364,22 @@ def test_add_article_is_written_to_corpus_indexed_and_survives_full_rebuild(admi
     hits = admin.get("/api/search?q=quynh+luu").get_json()["hits"]
     assert hits[0]["id"] == "bai-moi-1"
     assert "<mark>Quỳnh</mark> <mark>Lưu</mark>" in hits[0]["_formatted"]["title"]
-    assert admin.get("/api/articles/bai-moi-1").get_json()["source"] == "Báo Nghệ An"
 
-    report = admin.post("/api/reindex?full=1", headers=AUTH).get_json()
+    rebuild = admin.post("/api/reindex?full=1", headers=AUTH).get_json()
+    assert rebuild["type"] == "fullRebuild" and run_tasks() == 1
+    report = admin.get(f"/api/tasks/{rebuild['taskUid']}", headers=AUTH).get_json()["details"]
     assert report["full"] is True and report["articlesIndexed"] == 6
     assert [h["id"] for h in admin.get("/api/search?q=quynh").get_json()["hits"]] == ["bai-moi-1"]
 
 
-def test_add_same_id_twice_is_409(admin):
-    assert admin.post("/api/articles", json=ADDED, headers=AUTH).status_code == 201
+def test_add_an_id_already_indexed_is_409(admin, run_tasks):
+    assert admin.post("/api/articles", json=ADDED, headers=AUTH).status_code == 202
+    run_tasks()
     assert_error(admin.post("/api/articles", json=ADDED, headers=AUTH), 409, "article_exists")
     seed = admin.get("/api/search?q=dang").get_json()["hits"][0]["id"]
-    assert_error(admin.post("/api/articles", json={**ADDED, "id": seed}, headers=AUTH), 409, "article_exists")
+    response = admin.post("/api/articles", json=[{**ADDED, "id": "new-one"}, {**ADDED, "id": seed}], headers=AUTH)
+    assert_error(response, 409, "article_exists")
+    assert response.get_json()["error"]["message"].startswith("record 1:")
 
 
 @pytest.mark.parametrize("record", [
@@ -379,9 +392,10 @@ def test_add_same_id_twice_is_409(admin):
     ["not", "an", "object"],
     "just a string",
 ])
-def test_add_invalid_article_is_400(admin, corpus_dir, record):
+def test_add_invalid_article_is_400(admin, corpus_dir, record, index_dir):
     assert_error(admin.post("/api/articles", json=record, headers=AUTH), 400, "invalid_article")
     assert not list(corpus_dir.glob("*.jsonl"))
+    assert admin.get("/api/tasks", headers=AUTH).get_json()["total"] == 0     # nothing enqueued
 
 
 def test_add_article_body_errors(admin):
@@ -402,20 +416,28 @@ def test_add_article_refuses_a_missing_corpus_directory(make_app, tmp_path):
 
 
 # -- admin: reindex ---------------------------------------------------------------------------
-def test_reindex_incremental_picks_up_a_new_file(admin, corpus_dir):
+def _finished(admin, response, run_tasks) -> dict:
+    assert response.status_code == 202, response.get_json()
+    run_tasks()
+    task = admin.get(f"/api/tasks/{response.get_json()['taskUid']}", headers=AUTH).get_json()
+    assert task["status"] == "succeeded", task
+    return task["details"]
+
+
+def test_reindex_incremental_picks_up_a_new_file(admin, corpus_dir, run_tasks):
     (corpus_dir / "new.txt").write_text("Tin mới về Quỳnh Lưu\n\nNội dung về huyện Quỳnh Lưu.\n", encoding="utf-8")
     assert admin.get("/api/search?q=quynh").get_json()["totalHits"] == 0
-    report = admin.post("/api/reindex", headers=AUTH).get_json()
+    report = _finished(admin, admin.post("/api/reindex", headers=AUTH), run_tasks)
     assert report["full"] is False and report["filesAdded"] == 1 and report["filesUnchanged"] == 5
     assert report["articlesIndexed"] == 1 and report["problems"] == []
     assert admin.get("/api/search?q=quynh").get_json()["totalHits"] == 1
-    again = admin.post("/api/reindex?full=0", headers=AUTH).get_json()
+    again = _finished(admin, admin.post("/api/reindex?full=0", headers=AUTH), run_tasks)
     assert again["filesAdded"] == 0 and again["filesUnchanged"] == 6
 
 
-def test_reindex_full_swaps_generation(admin):
-    before = admin.post("/api/reindex", headers=AUTH).get_json()["generation"]
-    report = admin.post("/api/reindex?full=1", headers=AUTH).get_json()
+def test_reindex_full_swaps_generation(admin, run_tasks):
+    before = _finished(admin, admin.post("/api/reindex", headers=AUTH), run_tasks)["generation"]
+    report = _finished(admin, admin.post("/api/reindex?full=1", headers=AUTH), run_tasks)
     assert report["full"] is True and report["generation"] != before and report["articlesIndexed"] == 5
     assert admin.get("/api/search?q=dang+uy").get_json()["totalHits"] == 5
 
@@ -424,11 +446,11 @@ def test_reindex_bad_full_parameter(admin):
     assert_error(admin.post("/api/reindex?full=maybe", headers=AUTH), 400, "invalid_full")
 
 
-def test_reindex_while_another_build_runs_is_503(admin, index_dir):
+def test_reindex_while_another_build_runs_is_accepted_not_blocked(admin, index_dir, run_tasks):
     with generations.write_lock(index_dir):
-        response = admin.post("/api/reindex", headers=AUTH)
-    assert_error(response, 503, "index_busy")
-    assert response.headers["Retry-After"]
+        response = admin.post("/api/reindex?full=1", headers=AUTH)
+        assert response.status_code == 202 and response.get_json()["status"] == "enqueued"
+    assert _finished(admin, response, run_tasks)["full"] is True
 
 
 # -- one searcher per process, refreshed when the index changes ------------------------------
@@ -489,13 +511,14 @@ def test_serve_runs_gunicorn_gevent_workers_one_per_core(monkeypatch):
     assert serve.gunicorn_options("::1", 8080, 3)["workers"] == 3
 
 
-def test_pages_after_incremental_adds_neither_skip_nor_repeat(admin):
+def test_pages_after_incremental_adds_neither_skip_nor_repeat(admin, run_tasks):
     # Articles added over HTTP land in new index segments; paging through the
     # results one by one must give exactly the ranking of one big page.
     added = [{"id": "dang-uy-1", "title": "Đảng ủy họp", "text": "Đảng ủy họp. Đảng ủy ra nghị quyết."},
              {"id": "dang-uy-2", "title": "Đảng ủy <b>thông báo</b>", "text": "Nội dung của Đảng ủy <i>x</i> và cùng"}]
-    for record in added:
-        assert admin.post("/api/articles", json=record, headers=AUTH).status_code == 201
+    for record in added:       # one task each, processed one at a time: two new segments
+        assert admin.post("/api/articles", json=record, headers=AUTH).status_code == 202
+        assert run_tasks() == 1
     ranking = [h["id"] for h in admin.get("/api/search?q=dang+uy&hitsPerPage=100").get_json()["hits"]]
     assert len(ranking) == 7 and {"dang-uy-1", "dang-uy-2"} <= set(ranking)
     paged = [h["id"] for page in range(1, 8)
