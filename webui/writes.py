@@ -14,13 +14,12 @@ The body helpers (:func:`read_records`, :func:`wait_seconds`) raise
 
 from __future__ import annotations
 
-import json
-
 from flask import Blueprint, current_app, g, jsonify, request
 
 from indexer import tasks
 from webui.api import _TRUE, _FALSE, _corpus_dir, _require_admin
 from webui.errors import ApiError
+from webui.guards import loads_bounded
 from webui.searcher import engine_or_none
 
 bp = Blueprint("writes", __name__, url_prefix="/api")
@@ -69,7 +68,7 @@ def read_records() -> tuple[list, bool, callable]:
             if not line.strip():
                 continue
             try:
-                records.append(json.loads(line))
+                records.append(loads_bounded(line))
             except (ValueError, RecursionError):
                 raise BodyError(400, "invalid_json", f"line {number}: not valid JSON.") from None
             lines.append(number)
@@ -80,7 +79,7 @@ def read_records() -> tuple[list, bool, callable]:
         raise BodyError(415, "unsupported_media_type",
                         "Send the articles as application/json (an object or an array) or application/x-ndjson.")
     try:
-        body = json.loads(request.get_data(cache=False))
+        body = loads_bounded(request.get_data(cache=False))
     except (ValueError, RecursionError):
         raise BodyError(400, "invalid_json", "The request body is not valid JSON.") from None
     if isinstance(body, list):

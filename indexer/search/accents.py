@@ -151,7 +151,8 @@ class ModelKeeper:
         """The model for ``opening`` of ``generation`` (``reader``: its open reader)."""
         with self._lock:
             if self._model is None:
-                self._model, self._for = self._build(reader), opening
+                self._model = _first_model(self._build, reader, generation)
+                self._for = opening
             elif self._for != opening and self._building != opening:
                 self._building = opening
                 threading.Thread(target=self._rebuild, args=(opening, generation),
@@ -169,3 +170,24 @@ class ModelKeeper:
             if model is not None and opening > self._for:
                 self._model, self._for = model, opening
             self._building = -1
+
+
+# The last model each builder made for a state of an index, kept for the
+# process's next first one: a server's master builds them before it forks
+# (:func:`indexer.search.engine.SearchEngine.warm`), so every worker starts
+# with them (shared pages) instead of building its own on its first requests.
+_LAST: dict[object, tuple[tuple, object]] = {}
+_LAST_LOCK = threading.Lock()
+
+
+def _first_model(build, reader, generation: Path):
+    """``build(reader)``, or the model it last made for the same generation and commit."""
+    key = (str(generation), reader.generation())
+    with _LAST_LOCK:
+        found = _LAST.get(build)
+        if found is not None and found[0] == key:
+            return found[1]
+    model = build(reader)
+    with _LAST_LOCK:
+        _LAST[build] = (key, model)
+    return model

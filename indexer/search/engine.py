@@ -255,6 +255,13 @@ class SearchEngine:
         with self._lock:
             return self._accents.get(self._opened, self._searcher.reader(), self._generation)
 
+    def warm(self) -> None:
+        """Build the accent and phrase models now (seconds at 100k articles),
+        not at the first searches that need them; a process forked after this
+        starts with them for the same index state."""
+        self.accent_model()
+        self.phrase_model()
+
     def phrase_model(self) -> bigrams.PhraseModel:
         """The phrase model of the open index (:mod:`~indexer.search.bigrams`)."""
         with self._lock:

@@ -260,3 +260,19 @@ def test_free_text_snippets_do_not_mark_near_ubiquitous_syllables(engine):
     assert marked and all(share(m) <= limit for m in marked)
     short = {m for h in engine.search(common[0])["hits"] for m in MARKED.findall(h["_formatted"]["body"])}
     assert folded_form(common[0]) in {folded_form(m) for m in short}    # a keyword query marks it
+
+
+def test_an_engine_opened_after_a_warm_one_starts_with_its_models_until_the_index_changes(tmp_path):
+    """What `vnsearch serve`'s master does before it forks its workers (webui/serve.py)."""
+    corpus = make_corpus(tmp_path)
+    build(tmp_path / "index", [corpus])
+    with SearchEngine(tmp_path / "index") as warm:
+        warm.warm()
+        accents, phrases = warm.accent_model(), warm.phrase_model()
+    with SearchEngine(tmp_path / "index") as worker:
+        assert worker.accent_model() is accents and worker.phrase_model() is phrases
+    (corpus / "moi.txt").write_text("Hợp tác xã Quỳnh Lưu\n\nHợp tác xã ở Quỳnh Lưu thu hoạch lúa.\n",
+                                    encoding="utf-8")
+    build(tmp_path / "index", [corpus])
+    with SearchEngine(tmp_path / "index") as later:
+        assert later.accent_model() is not accents and later.accent_model().df("quynh") > 0
