@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import sys
 import threading
+import time
 from bisect import bisect_left
 from collections import defaultdict
 from pathlib import Path
@@ -133,12 +134,19 @@ class ModelKeeper:
     """A model of whatever generation an engine has open (the accent model,
     or another ``build(reader)``).
 
-    Built from the whole index: seconds at 100k articles. So the first
-    one is built when asked for, but after a reopen the previous model keeps
-    answering while the new one is built in a background thread: a vocabulary
-    changes little between two commits, and a search right after an update
-    must not wait for it.
+    Built from the whole index: seconds of CPU at 100k articles. So the
+    first one is built when asked for, but after a reopen the previous model
+    keeps answering while the new one is built in a background thread: a
+    vocabulary changes little between two commits, and a search right after
+    an update must not wait for it. Nor is it rebuilt after every commit: only
+    once the documents changed by ``REBUILD_SHARE`` of them (at least one) or
+    ``REBUILD_SECONDS`` have passed, so that a site adding an article a
+    minute does not spend its cores rebuilding models; until then a new
+    article's own words are matched as typed and folded, not yet restored.
     """
+
+    REBUILD_SHARE = 0.01
+    REBUILD_SECONDS = 600.0
 
     def __init__(self, build=None) -> None:
         self._build = build or model_of
@@ -146,29 +154,40 @@ class ModelKeeper:
         self._model = None
         self._for = -1            # the opening (a counter of the engine's) the model is of
         self._building = -1
+        self._documents = 0       # the index's documents (deleted ones included) the model was built from
+        self._built_at = 0.0
 
     def get(self, opening: int, reader, generation: Path):
         """The model for ``opening`` of ``generation`` (``reader``: its open reader)."""
         with self._lock:
             if self._model is None:
                 self._model = _first_model(self._build, reader, generation)
-                self._for = opening
+                self._for, self._documents, self._built_at = opening, reader.doc_count_all(), time.monotonic()
             elif self._for != opening and self._building != opening:
-                self._building = opening
-                threading.Thread(target=self._rebuild, args=(opening, generation),
-                                 name="vnsearch-model", daemon=True).start()
+                if self._still_current(reader.doc_count_all()):
+                    self._for = opening
+                else:
+                    self._building = opening
+                    threading.Thread(target=self._rebuild, args=(opening, generation),
+                                     name="vnsearch-model", daemon=True).start()
             return self._model
+
+    def _still_current(self, documents: int) -> bool:
+        changed = abs(documents - self._documents)
+        return (changed < max(1.0, self.REBUILD_SHARE * self._documents)
+                and time.monotonic() - self._built_at < self.REBUILD_SECONDS)
 
     def _rebuild(self, opening: int, generation: Path) -> None:
         try:
             ix = whoosh_index.open_dir(str(generation))
             with ix.reader() as reader:
-                model = self._build(reader)
+                model, documents = self._build(reader), reader.doc_count_all()
         except Exception:        # the generation was pruned meanwhile: a later search retries
             model = None
         with self._lock:
             if model is not None and opening > self._for:
                 self._model, self._for = model, opening
+                self._documents, self._built_at = documents, time.monotonic()
             self._building = -1
 
 

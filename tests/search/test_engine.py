@@ -276,3 +276,42 @@ def test_an_engine_opened_after_a_warm_one_starts_with_its_models_until_the_inde
     build(tmp_path / "index", [corpus])
     with SearchEngine(tmp_path / "index") as later:
         assert later.accent_model() is not accents and later.accent_model().df("quynh") > 0
+
+
+class _Reader:
+    def __init__(self, documents: int) -> None:
+        self.documents = documents
+
+    def doc_count_all(self) -> int:
+        return self.documents
+
+    def generation(self) -> int:
+        return self.documents
+
+
+@pytest.mark.parametrize("documents, rebuilt", [(1000, False), (1009, False), (1010, True), (990, True)])
+def test_a_model_is_rebuilt_after_a_reopen_only_once_enough_documents_changed(documents, rebuilt, tmp_path,
+                                                                              monkeypatch):
+    from indexer.search import accents
+    built = []
+    keeper = accents.ModelKeeper(lambda reader: built.append(reader.documents) or f"model of {reader.documents}")
+    assert keeper.get(1, _Reader(1000), tmp_path) == "model of 1000" and built == [1000]
+    started = []
+    monkeypatch.setattr(keeper, "_rebuild", lambda opening, generation: started.append(opening))
+    monkeypatch.setattr(accents.threading, "Thread",
+                        lambda target, args, **kw: type("T", (), {"start": lambda self: target(*args)})())
+    assert keeper.get(2, _Reader(documents), tmp_path) == "model of 1000"     # the old one answers meanwhile
+    assert started == ([2] if rebuilt else [])
+
+
+def test_a_model_is_rebuilt_after_a_reopen_once_it_is_old(tmp_path, monkeypatch):
+    from indexer.search import accents
+    keeper = accents.ModelKeeper(lambda reader: "model")
+    keeper.get(1, _Reader(1000), tmp_path)
+    monkeypatch.setattr(accents.time, "monotonic", lambda: keeper._built_at + keeper.REBUILD_SECONDS + 1)
+    started = []
+    monkeypatch.setattr(keeper, "_rebuild", lambda opening, generation: started.append(opening))
+    monkeypatch.setattr(accents.threading, "Thread",
+                        lambda target, args, **kw: type("T", (), {"start": lambda self: target(*args)})())
+    keeper.get(2, _Reader(1000), tmp_path)
+    assert started == [2]
