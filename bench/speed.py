@@ -1493,7 +1493,7 @@ def incremental_bench(index_dir: Path, corpus_dir: Path, docs: int, sample: Doc,
             t2 = time.perf_counter()
             # The new article must show in a search through a refreshed engine: an
             # accented query first (no accent restoration), then the plain word
-            # (a plain query after a refresh also rebuilds the accent model).
+            # (a plain query restores accents with the accent model the engine has).
             accented = marker.replace("bench", "bênch")
             found = False
             while True:
@@ -1982,7 +1982,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                             note="library: indexer.build in-process (as POST /api/articles); cli: vnsearch index "
                                  "subprocess. search s: the first search after refresh(), accented (finds it: "
                                  "visible s); plain search s: then the same word typed plain (restores accents, "
-                                 "after a refresh that rebuilds the accent model); again s: that plain search "
+                                 "with the accent model it has: rebuilt once 1% of the documents changed); again s: that plain search "
                                  "repeated. fts5: INSERT + COMMIT, read by another connection; tantivy: add_document + "
                                  "commit, then another index reload() + search. ÷ fts5, ÷ tantivy: vnsearch's figure "
                                  "divided by the peer's (visible plain s: by the peer's visible s)")
