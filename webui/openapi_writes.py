@@ -5,6 +5,7 @@ into :func:`webui.openapi.spec`."""
 from __future__ import annotations
 
 from indexer import tasks
+from webui.openapi import _error, _json, _meili_error
 
 _TIME = {"type": ["string", "null"], "format": "date-time"}
 _DETAILS = {"type": "object", "description": "documentAdditionOrUpdate: `receivedDocuments`, `indexedDocuments` "
@@ -71,24 +72,6 @@ SCHEMAS = {
                        "from": {"type": ["integer", "null"]}, "next": {"type": ["integer", "null"]}},
     },
 }
-
-
-def _error(description: str) -> dict:
-    return {"description": description,
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
-
-
-def _meili_error(description: str) -> dict:
-    return {"description": description,
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/MeiliError"}}}}
-
-
-def _json(description: str, ref: str, headers: dict | None = None) -> dict:
-    out = {"description": description,
-           "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}}}
-    if headers:
-        out["headers"] = headers
-    return out
 
 
 ADMIN = {

@@ -32,15 +32,13 @@ from gunicorn.workers.ggevent import GeventWorker
 
 SOCKET_TIMEOUT = 30.0   # seconds a single read or write on a client socket may wait
 
-# gunicorn's exception -> (status, reason, code, message)
+_INTERNAL = (500, "Internal Server Error", "internal_error", "An unexpected error occurred.")
+
+# gunicorn's exception(s) -> (status, reason, code, message)
 _REFUSED = [
     # the application's own faults first: a bad header it tried to send
-    (http_errors.InvalidResponseHeader, 500, "Internal Server Error", "internal_error",
-     "An unexpected error occurred."),
-    (http_errors.InvalidResponseHeaderName, 500, "Internal Server Error", "internal_error",
-     "An unexpected error occurred."),
-    (http_errors.ConfigurationProblem, 500, "Internal Server Error", "internal_error",
-     "An unexpected error occurred."),
+    ((http_errors.InvalidResponseHeader, http_errors.InvalidResponseHeaderName, http_errors.ConfigurationProblem),
+     *_INTERNAL),
     (http_errors.ForbiddenProxyRequest, 403, "Forbidden", "forbidden", "Request forbidden."),
     (http_errors.LimitRequestLine, 414, "URI Too Long", "uri_too_long",
      "The request line (method, path and query) is too long."),
@@ -53,7 +51,6 @@ _REFUSED = [
     (http_errors.ParseException, 400, "Bad Request", "bad_request",
      "The request could not be understood."),
 ]
-_INTERNAL = (500, "Internal Server Error", "internal_error", "An unexpected error occurred.")
 
 
 def refusal(exc: BaseException) -> tuple[int, str, str, str]:
