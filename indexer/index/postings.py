@@ -94,9 +94,10 @@ class PostingsReader:
         return self._entry(fieldname, term)[0]
 
     def _entry(self, fieldname: str, term: str) -> tuple[Postings, list]:
-        """The term's live postings, and per segment its table row and
-        segment-local (ids, frequencies), deleted documents included (what
-        positions are read by), or None where the segment lacks the term."""
+        """The term's live postings, and per segment its table row and its
+        (global document numbers, frequencies), deleted documents included
+        (what positions are read by; views of the live postings where the
+        segment has no deletions), or None where the segment lacks the term."""
         key = (fieldname, term)
         hit = self._cache.get(key)
         if hit is not None:
@@ -114,22 +115,32 @@ class PostingsReader:
 
     def _read(self, fieldname: str, term: str) -> tuple[Postings, list]:
         key = np.uint64(codec.term_key(fieldname, self._tbytes(fieldname, term)))
-        ids, weights, local = [], [], []
+        ids, weights, held = [], [], []
+        at = 0                  # where the segment's live postings start in the concatenation
         for (_, offset), f, deleted in zip(self.leaves, self._files, self._deleted):
             row = f.find_key(key)
             if row is None:
-                local.append(None)
+                held.append(None)
                 continue
             leaf_ids, leaf_weights = f.postings(row)
-            local.append((row, leaf_ids, leaf_weights))
+            leaf_ids += offset
             if len(deleted):
-                keep = ~np.isin(leaf_ids, deleted)
+                held.append((row, leaf_ids, leaf_weights))
+                keep = self.live_mask()[leaf_ids]
                 leaf_ids, leaf_weights = leaf_ids[keep], leaf_weights[keep]
-            ids.append(leaf_ids + offset)
+            else:
+                held.append((row, at, at + len(leaf_ids)))
+            ids.append(leaf_ids)
             weights.append(leaf_weights)
+            at += len(leaf_ids)
         if not ids:
-            return EMPTY, local
-        return Postings(np.concatenate(ids).astype(np.int32), np.concatenate(weights)), local
+            return EMPTY, held
+        postings = Postings(np.concatenate(ids), np.concatenate(weights))
+        for k, here in enumerate(held):   # a segment without deletions: its slice of the live postings
+            if here is not None and isinstance(here[1], int):
+                row, start, stop = here
+                held[k] = (row, postings.docnums[start:stop], postings.weights[start:stop])
+        return postings, held
 
     def positions(self, fieldname: str, term: str, docnums) -> dict[int, np.ndarray]:
         """The term's positions (int64, increasing) in each of ``docnums``
@@ -153,7 +164,7 @@ class PostingsReader:
             if held_here is None:
                 continue
             row, ids, freqs = held_here
-            wanted_here = wanted[(wanted >= offset) & (wanted < end)] - offset
+            wanted_here = wanted[(wanted >= offset) & (wanted < end)]
             if not len(wanted_here):
                 continue
             at = np.searchsorted(ids, wanted_here)
@@ -162,7 +173,7 @@ class PostingsReader:
             if not held.any():
                 continue
             lengths, where = f.flat_positions(row, freqs, at[held])
-            owners.append(np.repeat(wanted_here[held] + offset, lengths))
+            owners.append(np.repeat(wanted_here[held], lengths))
             found.append(where)
         if not owners:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
@@ -221,4 +232,4 @@ class PostingsReader:
 def _nbytes(entry: tuple[Postings, list]) -> int:
     postings, local = entry
     return postings.docnums.nbytes + postings.weights.nbytes + sum(
-        held[1].nbytes + held[2].nbytes for held in local if held is not None)
+        held[1].nbytes + held[2].nbytes for held in local if held is not None and held[1].base is None)
