@@ -41,6 +41,44 @@ from indexer.search.settings import RankingSettings
 VERIFY_FIRST, VERIFY_MAX = 32, 4096   # candidates verified per round: small first, growing ×4
 SAMPLE_EVERY = 1024                   # the total's sample: this many evenly spaced unchecked candidates
 SCORE_CACHE_BYTES = 24 * 1024 * 1024  # terms' (documents, BM25F scores) kept per executor
+DENSE_SHARE = 1 / 3                   # a term in more of the documents is scored as one dense array
+
+
+class TermScores(NamedTuple):
+    """One term's BM25F scores: sparse (``docs`` sorted, ``values`` theirs)
+    or, for a term in more than DENSE_SHARE of the documents, dense (``docs``
+    a boolean mask of the holders, ``values`` one score per document number,
+    0 where absent), which adds to the accumulator without a scatter. Both
+    hold the same float64 numbers: which form a term takes never changes a
+    ranking."""
+    docs: np.ndarray
+    values: np.ndarray
+
+    @property
+    def dense(self) -> bool:
+        return self.docs.dtype == np.bool_
+
+    @property
+    def nbytes(self) -> int:
+        return self.values.nbytes + self.docs.nbytes
+
+    def holders(self) -> np.ndarray:
+        """The documents holding the term, sorted."""
+        return np.flatnonzero(self.docs) if self.dense else self.docs
+
+    def add_to(self, scores: np.ndarray, weight: float) -> None:
+        """``scores += weight * self`` (scores indexed by document number)."""
+        if self.dense:
+            scores += weight * self.values
+        else:
+            scores[self.docs] += weight * self.values
+
+    def count_in(self, matched: np.ndarray) -> None:
+        """``matched += 1`` where the term is held."""
+        if self.dense:
+            matched += self.docs
+        else:
+            matched[self.docs] += 1
 
 
 class Ranking(NamedTuple):
@@ -83,54 +121,67 @@ class Executor:
             self._scales[text_field] = scoring.field_scale(norm, self._field_weights[text_field])
         return self._scales[text_field]
 
-    def term_scores(self, text: str, form: str) -> tuple[np.ndarray, np.ndarray]:
-        """(documents holding the term in any field, sorted; their BM25F
-        scores), kept in an LRU cache: common syllables recur in most queries."""
+    def term_scores(self, text: str, form: str) -> TermScores:
+        """The term's BM25F scores in the documents holding it in any field,
+        kept in an LRU cache: common syllables recur in most queries."""
         key = (text, form)
         hit = self._scores.get(key)
         if hit is not None:
             self._scores.move_to_end(key)
             return hit
         found = self._term_scores(text, form)
-        size = found[0].nbytes + found[1].nbytes
+        size = found.nbytes
         if size <= SCORE_CACHE_BYTES // 4:
             self._scores[key] = found
             self._scores_bytes += size
             while self._scores_bytes > SCORE_CACHE_BYTES:
-                _, (docs, scores) = self._scores.popitem(last=False)
-                self._scores_bytes -= docs.nbytes + scores.nbytes
+                _, old = self._scores.popitem(last=False)
+                self._scores_bytes -= old.nbytes
         return found
 
-    def _term_scores(self, text: str, form: str) -> tuple[np.ndarray, np.ndarray]:
+    def _term_scores(self, text: str, form: str) -> TermScores:
         lists = [(f, self.reader.postings(schema.indexed(f, form), text)) for f in schema.TEXT_FIELDS]
         lists = [(f, p) for f, p in lists if len(p)]
         if not lists:
-            return np.zeros(0, np.int32), np.zeros(0, np.float64)
+            return TermScores(np.zeros(0, np.int32), np.zeros(0, np.float64))
+        if max(len(p) for _, p in lists) > DENSE_SHARE * self.n:
+            pseudo_tf = np.zeros(self.n, np.float64)
+            held = np.zeros(self.n, bool)
+            for f, p in lists:
+                pseudo_tf[p.docnums] += scoring.pseudo_frequency(p.weights, self._scale(f)[p.docnums])
+                held[p.docnums] = True
+            term_idf = scoring.idf(int(np.count_nonzero(held)), self.live_docs)
+            return TermScores(held, scoring.bm25f(pseudo_tf, term_idf, self.settings.k1))
         parts = [(p.docnums, scoring.pseudo_frequency(p.weights, self._scale(f)[p.docnums])) for f, p in lists]
         parts.sort(key=lambda part: -len(part[0]))
         docs, pseudo_tf = parts[0]
         for more_docs, more_tf in parts[1:]:
             docs, pseudo_tf = _merged(docs, pseudo_tf, more_docs, more_tf)
         term_idf = scoring.idf(len(docs), self.live_docs)
-        return docs, scoring.bm25f(pseudo_tf, term_idf, self.settings.k1)
+        return TermScores(docs, scoring.bm25f(pseudo_tf, term_idf, self.settings.k1))
 
-    def _add(self, scores: np.ndarray, text: str, form: str, weight: float) -> np.ndarray:
-        docs, term = self.term_scores(text, form)
-        if weight and len(docs):
-            scores[docs] += weight * term
-        return docs
+    def _add(self, scores: np.ndarray, text: str, form: str, weight: float) -> TermScores:
+        term = self.term_scores(text, form)
+        if weight:
+            term.add_to(scores, weight)
+        return term
 
-    def _add_syllable(self, scores: np.ndarray, term: Term, exact_weight: float, weight: float = 1.0) -> np.ndarray:
+    def _add_syllable(self, scores: np.ndarray, term: Term, exact_weight: float, weight: float = 1.0) -> TermScores:
         """A syllable's folded and, weighted, exact score, and its alternatives'
-        (``Term.alternatives``); returns the documents holding it (folded) or
-        all the syllables of one of its alternatives."""
-        docs = self._add(scores, term.folded, schema.FOLDED, weight)
+        (``Term.alternatives``); returns the folded form's scores, whose
+        documents are those holding it, or, with alternatives, a sparse one
+        whose documents are those holding it or all the syllables of one of
+        its alternatives (its values are then not scores)."""
+        held = self._add(scores, term.folded, schema.FOLDED, weight)
         if exact_weight:
             self._add(scores, term.exact, schema.EXACT, weight * exact_weight)
+        if not term.alternatives:
+            return held
+        docs = held.holders()
         for alt in term.alternatives:
-            held = [self._add_syllable(scores, t, alt.exact_weight, weight * alt.weight) for t in alt.terms]
-            docs = np.union1d(docs, functools.reduce(np.intersect1d, held))
-        return docs
+            parts = [self._add_syllable(scores, t, alt.exact_weight, weight * alt.weight).holders() for t in alt.terms]
+            docs = np.union1d(docs, functools.reduce(np.intersect1d, parts))
+        return TermScores(docs, np.ones(len(docs)))
 
     # -- ranking -----------------------------------------------------------
     def rank(self, query: Query, limit: int, exact_total: bool = False, allowed: np.ndarray | None = None,
@@ -145,7 +196,7 @@ class Executor:
         scores = np.zeros(self.n, dtype=np.float64)
         matched = np.zeros(self.n, dtype=np.int16)
         for term in query.keywords:
-            matched[self._add_syllable(scores, term, query.exact_weight)] += 1
+            self._add_syllable(scores, term, query.exact_weight).count_in(matched)
         candidate = matched > 0 if query.keywords else self.reader.live_mask().copy()
         for phrase in query.phrases:
             for term in phrase.terms:

@@ -17,6 +17,7 @@ from collections import Counter, defaultdict
 import pytest
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
+import indexer.search.executor as executor_module
 from indexer import RankingSettings, SearchEngine, build
 from indexer.analysis import exact_analyzer, folded_analyzer
 from indexer.search.query import Query
@@ -180,3 +181,24 @@ def test_a_short_title_word_does_not_outweigh_the_body(tmp_path):
     build(tmp_path / "index", [corpus])
     with SearchEngine(tmp_path / "index") as engine:
         assert engine.search("lá vàng Hà Nội")["hits"][0]["id"] == "body"
+
+
+def _rankings(index_dir, settings, dense_share, monkeypatch):
+    monkeypatch.setattr(executor_module, "DENSE_SHARE", dense_share)
+    with SearchEngine(index_dir, settings=settings) as fresh:
+        out = []
+        for q in QUERIES:
+            r = fresh._executor.rank(fresh.compile(q), 10_000)
+            out.append((r.docnums.tolist(), r.scores.tolist(), r.total, r.complete))
+        return out
+
+
+@pytest.mark.parametrize("settings", [RankingSettings(), RankingSettings(title_weight=0.0)])
+def test_dense_and_sparse_term_scores_rank_identically(engine, settings, monkeypatch):
+    """A term scored as a dense array (common) or a sparse one gives the same
+    float64 numbers: every query ranks the same whichever form its terms take
+    (with a title weight of 0, a title-only holder still counts as one)."""
+    every_term_dense = _rankings(engine.index_dir, settings, 0.0, monkeypatch)
+    no_term_dense = _rankings(engine.index_dir, settings, 2.0, monkeypatch)
+    assert every_term_dense == no_term_dense
+    assert any(docnums for docnums, *_ in every_term_dense)
