@@ -801,7 +801,19 @@ def build_vnsearch(corpus: Corpus, index_dir: Path, workdir: Path, name: str) ->
         "tree_peak_rss_mb": round(m.tree_peak_kb / 1024, 1), "rss_source": m.rss_source,
         "index_mb": round(index_bytes(index_dir) / 1e6, 3),
         "skipped": int(rep.group(2)) if rep else None,
+        "segments": segment_count(index_dir),
+        "segment_docs": os.environ.get("VNSEARCH_SEGMENT_DOCS") or "default",
     }
+
+
+def segment_count(index_dir: Path) -> int:
+    """Segments of the index's current generation (each query reads every one's lists)."""
+    from indexer.index import generations, whoosh_internals
+    ix = generations.open_current(index_dir)
+    try:
+        return len(whoosh_internals.segments(ix))
+    finally:
+        ix.close()
 
 
 _SELF_IMPORT = ("import importlib.util, sys; "

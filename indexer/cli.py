@@ -19,6 +19,7 @@ import click
 from indexer import (MAX_HITS_PER_PAGE, ExportError, IndexBusy, IndexFormatError, IndexNotFound, QueryError,
                      SearchEngine, build, export_opensearch)
 from indexer import config, tasks
+from indexer.index import parallel
 
 _MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
 
@@ -68,6 +69,10 @@ def index_cmd(ctx: click.Context, paths: tuple[Path, ...], full: bool, wait: flo
         if not default.is_dir():
             raise click.ClickException(f"no PATHS given and the corpus directory {default} does not exist")
         paths = (default,)
+    try:
+        parallel.check_environment()
+    except ValueError as e:
+        raise click.ClickException(str(e)) from None
     try:
         report = build(ctx.obj["index_dir"], paths, full=full, lock_timeout=wait, workers=jobs)
     except IndexBusy as e:

@@ -122,6 +122,35 @@ def test_jobs_option_sets_the_build_processes(cli, monkeypatch):
     assert cli("index", "--jobs", "0").exit_code != 0
 
 
+@pytest.mark.parametrize("variable", ["VNSEARCH_BUILD_WORKERS", "VNSEARCH_SEGMENT_DOCS"])
+@pytest.mark.parametrize("value", ["0", "hai", "-3", "1.5"])
+def test_a_bad_build_variable_is_a_clear_error_and_builds_nothing(cli, monkeypatch, variable, value):
+    monkeypatch.setenv(variable, value)
+    result = cli("index")
+    assert result.exit_code == 1
+    assert f"{variable} must be a positive" in result.output and repr(value) in result.output
+    assert not cli.index_dir.exists()
+
+
+def test_segment_docs_sets_the_articles_per_segment_of_a_parallel_build(tmp_path, monkeypatch):
+    from indexer import build
+    from indexer.index import generations
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    articles = [{"id": f"a{i}", "title": f"Tin số {i}", "text": f"Hà Nội mưa lớn ngày {i}, đường ngập."}
+                for i in range(30)]
+    (corpus / "tin.jsonl").write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in articles),
+                                      encoding="utf-8")
+    counts = {}
+    for per_segment in ("1000", "4"):
+        monkeypatch.setenv("VNSEARCH_SEGMENT_DOCS", per_segment)
+        build(tmp_path / per_segment, [corpus], full=True, workers=2, parallel_min=2)
+        with generations.open_current(tmp_path / per_segment).searcher() as s:
+            counts[per_segment] = (len(s.reader().leaf_readers()), s.doc_count())
+    assert counts["1000"] == (2, 30)      # one segment a worker
+    assert counts["4"] == (8, 30)         # 15 articles a worker: segments of 4, 4, 4 and 3
+
+
 def test_export_opensearch_writes_the_three_kinds_of_file(cli, tmp_path):
     cli("index")
     outdir = tmp_path / "os-export"

@@ -51,9 +51,29 @@ from indexer.ingest import Article, SourceFile, read_articles
 
 #: Below this many articles a build stays in one process (no fork, one segment).
 PARALLEL_MIN_ARTICLES = 200
-#: A worker starts a new segment after this many articles: its postings are
-#: held in memory until the segment is written (about 10 KB per news article).
+#: A worker starts a new segment after this many articles (or
+#: ``VNSEARCH_SEGMENT_DOCS``): its postings are held in memory until the
+#: segment is written. Fewer, larger segments search faster (each query
+#: reads every segment's lists) and cost more memory while building.
 SEGMENT_DOCS = 16_000
+
+
+def segment_docs() -> int:
+    """Articles per segment of a worker: ``VNSEARCH_SEGMENT_DOCS`` if set, else SEGMENT_DOCS."""
+    env = os.environ.get("VNSEARCH_SEGMENT_DOCS", "").strip()
+    return _positive("VNSEARCH_SEGMENT_DOCS", env, "number of articles") if env else SEGMENT_DOCS
+
+
+def _positive(name: str, value: str, what: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"{name} must be a positive {what}, not {value!r}")
+    return int(value)
+
+
+def check_environment() -> None:
+    """ValueError naming the variable if ``VNSEARCH_BUILD_WORKERS`` or ``VNSEARCH_SEGMENT_DOCS`` is not a positive integer."""
+    default_workers()
+    segment_docs()
 
 
 def default_workers() -> int:
@@ -61,7 +81,7 @@ def default_workers() -> int:
     or ``VNSEARCH_BUILD_WORKERS`` if set (1 = one process)."""
     env = os.environ.get("VNSEARCH_BUILD_WORKERS", "").strip()
     if env:
-        return max(1, int(env))
+        return _positive("VNSEARCH_BUILD_WORKERS", env, "number of processes")
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:     # not Linux
@@ -156,7 +176,7 @@ def _detach_from_parent(index_dir: Path) -> None:
 
 def _worker(k: int, parent: int, index_dir: Path, gen: Path, files: list[SourceFile], scan: Scan,
             lo: int, hi: int, make_fields: Callable[[Article], dict],
-            conn: multiprocessing.connection.Connection, counts) -> None:
+            conn: multiprocessing.connection.Connection, counts, per_segment: int) -> None:
     try:
         _detach_from_parent(index_dir)
         if os.getppid() != parent:          # the parent died before the death signal was armed
@@ -176,7 +196,7 @@ def _worker(k: int, parent: int, index_dir: Path, gen: Path, files: list[SourceF
             n += 1
             if not n % 16:
                 counts[k] = n
-            if inverter.docnum >= SEGMENT_DOCS:
+            if inverter.docnum >= per_segment:
                 segments.append(inverter.finish())
                 gc.collect()
                 inverter = SegmentInverter(generations.storage(gen), schema)
@@ -199,6 +219,7 @@ def index_ranges(index_dir: Path, gen: Path, files: list[SourceFile], scan: Scan
     """Index the scanned articles with ``workers`` processes; returns their
     finished segments in corpus order (to be committed by the parent's writer)."""
     ctx = multiprocessing.get_context("fork")
+    per_segment = segment_docs()
     ranges = split_ranges(scan.sizes, workers)
     counts = ctx.Array("q", len(ranges), lock=False)
     procs: list[tuple[multiprocessing.Process, multiprocessing.connection.Connection]] = []
@@ -208,7 +229,7 @@ def index_ranges(index_dir: Path, gen: Path, files: list[SourceFile], scan: Scan
             recv, send = ctx.Pipe(duplex=False)
             p = ctx.Process(target=_worker, name=f"vnsearch-build-{k}", daemon=True,
                             args=(k, os.getpid(), index_dir, gen, files, scan, lo, hi, make_fields,
-                                  send, counts))
+                                  send, counts, per_segment))
             p.start()
             send.close()
             procs.append((p, recv))
