@@ -359,10 +359,15 @@ class VnPerDocWriter(W3PerDocWriter):
         super().add_field(fieldname, fieldobj, value, length)
         if fieldname in columns.COLUMN_FIELDS and value is not None:
             self._doc_columns[fieldname] = value
-        if fieldname in TEXT_FIELDS and isinstance(value, str):
+        if fieldname in TEXT_FIELDS and isinstance(value, str) and fieldname not in self._doc_spans:
             syllables = analyze(value).syllables
             self._doc_spans[fieldname] = (np.fromiter((s.startchar for s in syllables), np.int64, len(syllables)),
                                           np.fromiter((s.endchar for s in syllables), np.int64, len(syllables)))
+
+    def set_spans(self, fieldname: str, starts: np.ndarray, ends: np.ndarray) -> None:
+        """The current document's syllable offsets of a text field, given (a
+        merge copies them) instead of analysed from the value ``add_field`` gets."""
+        self._doc_spans[fieldname] = (starts, ends)
 
     def finish_doc(self) -> None:
         super().finish_doc()
@@ -397,6 +402,68 @@ class VnPerDocWriter(W3PerDocWriter):
         docs = self._column_docs
         self._columns_file.write(columns.encode(len(docs), columns.columns_of(docs)))
         self._columns_file.close()
+
+
+def record_sizes(counts: np.ndarray, npos: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """The byte size of each term's ``.vnpost`` record (from its table row)."""
+    counts, later = counts.astype(np.int64), npos.astype(np.int64) - counts
+    width = [np.array([1, 2, 4], np.int64)[codes >> shift & 3] for shift in (0, 2, 4, 6)]
+    size = counts * (width[0] + width[1])
+    positional = npos > 0
+    size[positional] += (counts * width[2] + later * width[3])[positional]
+    return size
+
+
+def decode_records(blob: np.ndarray, starts: np.ndarray, counts: np.ndarray, npos: np.ndarray,
+                   codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Many terms' records at once -- ``blob`` (uint8) holding each at byte
+    ``starts[i]``, with its table row's count, position count and width code --
+    as (document numbers, frequencies, positions or None if no term has any),
+    concatenated in term order, each posting's positions increasing: the
+    inverse of the writer's encoding, vectorized over the terms."""
+    counts, npos, codes = counts.astype(np.int64), npos.astype(np.int64), codes.astype(np.int64)
+    later = np.where(npos > 0, npos - counts, 0)
+    sizes = [counts, counts, np.where(npos > 0, counts, 0), later]
+    widths = [np.array([1, 2, 4], np.int64)[codes >> shift & 3] for shift in (0, 2, 4, 6)]
+    at = starts.astype(np.int64).copy()
+    parts = []
+    for n, width in zip(sizes, widths):
+        parts.append(_gather(blob, at, n, width))
+        at += n * width
+    gaps, freqs, firsts, later_gaps = parts
+    ids = _restarted_cumsum(gaps, counts)
+    if not npos.any():
+        return ids, freqs, None
+    values = np.empty(len(firsts) + len(later_gaps), np.int64)
+    heads = np.cumsum(freqs) - freqs
+    slot = np.ones(len(values), bool)
+    slot[heads] = False
+    values[heads], values[slot] = firsts, later_gaps
+    return ids, freqs, _restarted_cumsum(values, freqs)
+
+
+def _gather(blob: np.ndarray, starts: np.ndarray, counts: np.ndarray, widths: np.ndarray) -> np.ndarray:
+    """``counts[i]`` little-endian values of ``widths[i]`` bytes from byte ``starts[i]``, concatenated (int64)."""
+    total = int(counts.sum())
+    owner = np.repeat(np.arange(len(counts)), counts)
+    index = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+    width = widths[owner]
+    at = starts[owner] + width * index
+    out = blob[at].astype(np.int64)
+    for k in (1, 2, 3):
+        wide = width > k
+        out[wide] |= blob[at[wide] + k].astype(np.int64) << (8 * k)
+    return out
+
+
+def _restarted_cumsum(values: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The running sum of ``values`` restarted at each of the consecutive runs of ``lengths``."""
+    running = np.cumsum(values)
+    heads = np.cumsum(lengths) - lengths
+    held = lengths > 0
+    offsets = np.zeros(len(lengths), np.int64)
+    offsets[held] = running[heads[held]] - values[heads[held]]
+    return running - np.repeat(offsets, lengths)
 
 
 # --------------------------------------------------------------------------- reading
@@ -491,6 +558,10 @@ class PostingsFile:
                 offset += n * np.dtype(dtype).itemsize
             self._table = table
         return self._table
+
+    def read(self, offset: int, n: int) -> bytes:
+        """``n`` bytes of the file from ``offset`` (records: see :func:`record_sizes`)."""
+        return self._blob.read(offset, n)
 
     def find(self, fieldname: str, term_bytes: bytes) -> int | None:
         """The table row of a term, or None."""

@@ -180,3 +180,34 @@ def test_the_term_table_is_8_byte_aligned_in_the_file(whoosh_searcher):
         at, n = blob.footer(codec.MAGIC)
         blob.close()
         assert n and at % 8 == 0
+
+
+@pytest.mark.parametrize("terms", [
+    [([3], [1], [[7]])],                                                # one posting, one position
+    [([0, 5, 300], [2, 1, 3], [[1, 9], [70000], [0, 2, 65536 * 300]]),   # every width
+     ([1], [1], [[4]]), ([2, 3], [1, 2], [[5], [6, 8]])],
+    [([7, 9], [4, 1], None), ([70000], [2], None)],                     # no positions (an ID field)
+])
+def test_records_decode_back_to_what_was_encoded(terms):
+    """decode_records (the merge's reader) is the inverse of the writer's encoding, over many terms at once."""
+    positional = terms[0][2] is not None
+    counts = np.array([len(ids) for ids, _, _ in terms])
+    ids = np.concatenate([np.array(i) for i, _, _ in terms])
+    freqs = np.concatenate([np.array(f) for _, f, _ in terms])
+    starts = np.cumsum(counts) - counts
+    gaps = ids - np.concatenate(([0], ids[:-1]))
+    gaps[starts] = ids[starts]
+    components = [(gaps, counts), (freqs, counts)]
+    npos = np.zeros(len(terms), np.int64)
+    positions = None
+    if positional:
+        positions = np.concatenate([np.array(p) for _, _, per in terms for p in per])
+        npos = np.array([sum(map(len, per)) for _, _, per in terms])
+        firsts, later = codec.split_positions(positions, freqs)
+        components += [(firsts, counts), (later, npos - counts)]
+    (raw, sizes), codes = codec.VnFieldWriter._encode(components, len(terms))
+    assert codec.record_sizes(counts, npos, codes).tolist() == sizes.tolist()
+    blob = np.frombuffer(b"pad" + raw, np.uint8)
+    got_ids, got_freqs, got_positions = codec.decode_records(blob, 3 + np.cumsum(sizes) - sizes, counts, npos, codes)
+    assert got_ids.tolist() == ids.tolist() and got_freqs.tolist() == freqs.tolist()
+    assert (got_positions is None) if not positional else got_positions.tolist() == positions.tolist()
