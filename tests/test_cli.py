@@ -132,7 +132,10 @@ def test_a_bad_build_variable_is_a_clear_error_and_builds_nothing(cli, monkeypat
     assert not cli.index_dir.exists()
 
 
-def test_segment_docs_sets_the_articles_per_segment_of_a_parallel_build(tmp_path, monkeypatch):
+def test_segment_docs_sets_the_articles_a_worker_holds_before_writing_a_part(tmp_path, monkeypatch):
+    """Each worker writes a part segment every VNSEARCH_SEGMENT_DOCS articles
+    and merges its parts: one segment a worker either way, the same documents."""
+    import indexer.index.parallel
     from indexer import build
     from indexer.index import generations
     corpus = tmp_path / "corpus"
@@ -141,14 +144,26 @@ def test_segment_docs_sets_the_articles_per_segment_of_a_parallel_build(tmp_path
                 for i in range(30)]
     (corpus / "tin.jsonl").write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in articles),
                                       encoding="utf-8")
-    counts = {}
+    log = tmp_path / "parts.log"        # written by the forked workers
+    real_merge = indexer.index.parallel.merge_segments
+
+    def spy(storage, schema, segments):
+        with open(log, "a") as f:
+            f.write(f"{len(segments)} ")
+        return real_merge(storage, schema, segments)
+
+    monkeypatch.setattr(indexer.index.parallel, "merge_segments", spy)
+    found = {}
     for per_segment in ("1000", "4"):
         monkeypatch.setenv("VNSEARCH_SEGMENT_DOCS", per_segment)
+        log.write_text("")
         build(tmp_path / per_segment, [corpus], full=True, workers=2, parallel_min=2)
         with generations.open_current(tmp_path / per_segment).searcher() as s:
-            counts[per_segment] = (len(s.reader().leaf_readers()), s.doc_count())
-    assert counts["1000"] == (2, 30)      # one segment a worker
-    assert counts["4"] == (8, 30)         # 15 articles a worker: segments of 4, 4, 4 and 3
+            found[per_segment] = (sorted(map(int, log.read_text().split())), len(s.reader().leaf_readers()),
+                                  sorted(d["id"] for d in s.all_stored_fields()))
+    assert found["1000"][:2] == ([1, 1], 2)
+    assert found["4"][:2] == ([4, 4], 2)      # 15 articles a worker: parts of 4, 4, 4 and 3
+    assert found["1000"][2] == found["4"][2] == sorted(a["id"] for a in articles)
 
 
 def test_export_opensearch_writes_the_three_kinds_of_file(cli, tmp_path):

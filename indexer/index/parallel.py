@@ -5,8 +5,9 @@ work of indexing, so one process uses one core. Here the corpus's accepted
 articles are split into contiguous ranges, balanced by characters; each
 worker process (forked) re-reads the corpus files from the first file of its
 range and indexes its articles with a :class:`~indexer.index.inverter.SegmentInverter`
-(postings as arrays, written through the codec), starting a new segment every
-:data:`SEGMENT_DOCS` articles, and sends back Whoosh's ``Segment`` objects.
+(postings as arrays, written through the codec), writing a part segment every
+:data:`SEGMENT_DOCS` articles, merges its parts into one segment and sends
+back Whoosh's ``Segment`` object.
 The parent, which holds the build lock and the generation's writer, commits
 one TOC listing those segments after any existing ones, in range order:
 document numbers follow corpus order exactly as in a one-process build, and
@@ -46,15 +47,16 @@ from typing import Callable, Iterator, Sequence
 
 from indexer.index import generations
 from indexer.index.inverter import SegmentInverter
+from indexer.index.merge import merge_segments
 from indexer.index.schema import make_schema
 from indexer.ingest import Article, SourceFile, read_articles
 
 #: Below this many articles a build stays in one process (no fork, one segment).
 PARALLEL_MIN_ARTICLES = 200
-#: A worker starts a new segment after this many articles (or
-#: ``VNSEARCH_SEGMENT_DOCS``): its postings are held in memory until the
-#: segment is written. Fewer, larger segments search faster (each query
-#: reads every segment's lists) and cost more memory while building.
+#: A worker writes a part segment after this many articles (or
+#: ``VNSEARCH_SEGMENT_DOCS``): their postings are held in memory until then.
+#: At its end it merges its parts into one segment (:mod:`indexer.index.merge`):
+#: each query reads every segment's lists, so fewer segments search faster.
 SEGMENT_DOCS = 16_000
 
 
@@ -203,7 +205,9 @@ def _worker(k: int, parent: int, index_dir: Path, gen: Path, files: list[SourceF
         counts[k] = n
         if inverter.docnum or not segments:
             segments.append(inverter.finish())
-        conn.send(("ok", segments, n))
+        del inverter
+        gc.collect()
+        conn.send(("ok", [merge_segments(generations.storage(gen), schema, segments)], n))
     except BaseException as e:              # noqa: BLE001 - reported to the parent, which re-raises
         text = traceback.format_exc()
         try:

@@ -9,7 +9,8 @@ postings format; a ``FileStorage`` subclass, ``SegmentReader``,
 * a generation's segment list, and a segment reader's folder and id;
 * new segments' ids (Whoosh's ``IDCHARS``);
 * committing segments written by other processes (``_merge_segments``,
-  ``_commit_toc``, ``_finish``).
+  ``_commit_toc``, ``_finish``);
+* the field-length totals of a segment being merged (``_fieldlengths``).
 
 These are the internals of ``whoosh-reloaded==2.7.5`` (pinned in
 ``pyproject.toml``); ``tests/index/test_whoosh_internals.py`` checks that the
@@ -56,6 +57,14 @@ def field_lengths(reader, fieldname: str) -> np.ndarray | None:
     """The lengths of a field in every document of one segment (float32), or None."""
     raw = length_bytes(reader._perdoc, fieldname, reader.doc_count_all())
     return None if raw is None else BYTE_TO_LENGTH[raw]
+
+
+def set_field_length_totals(perdoc_writer, totals: dict[str, int]) -> None:
+    """Set the per-field token totals a W3 per-document writer records in its
+    segment (Whoosh adds up the lengths it is given; a merge gives it the
+    stored one-byte lengths, and the exact totals are the sources' sum)."""
+    perdoc_writer._fieldlengths.clear()
+    perdoc_writer._fieldlengths.update({name: total for name, total in totals.items() if total})
 
 
 def segments(ix) -> list:

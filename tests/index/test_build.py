@@ -179,6 +179,7 @@ import signal   # noqa: E402
 
 import indexer.index.inverter   # noqa: E402
 import indexer.index.parallel   # noqa: E402
+import indexer.index.merge   # noqa: E402
 from indexer.index.schema import make_schema   # noqa: E402
 
 
@@ -223,6 +224,13 @@ def index_contents(index_dir: Path) -> dict:
     return {"docs": docs, "postings": sorted(postings), "lengths": lengths}
 
 
+def _field_totals(index_dir: Path) -> dict[str, int]:
+    """Whoosh's token total of every scorable field (what its own BM25F averages by)."""
+    ix = generations.open_current(index_dir)
+    with ix.searcher() as s:
+        return {n: s.reader().field_length(n) for n in ix.schema.names() if ix.schema[n].scorable}
+
+
 def _segment_count(index_dir: Path) -> int:
     with generations.open_current(index_dir).searcher() as s:
         return len(s.reader().leaf_readers())
@@ -230,15 +238,26 @@ def _segment_count(index_dir: Path) -> int:
 
 @pytest.mark.parametrize("segment_docs", [None, 7])
 def test_parallel_build_writes_the_same_index_as_one_process(tmp_path, monkeypatch, open_engine, segment_docs):
-    if segment_docs:        # each worker writes several segments, each handed to the codec in many batches
+    log = tmp_path / "merged.log"       # written by the forked workers
+    real_merge = indexer.index.parallel.merge_segments
+
+    def spy(storage, schema, segments):
+        with open(log, "a") as f:
+            f.write(f"{len(segments)}\n")
+        return real_merge(storage, schema, segments)
+
+    monkeypatch.setattr(indexer.index.parallel, "merge_segments", spy)
+    if segment_docs:        # each worker writes several segments, each handed to the codec in many batches, then merges them
         monkeypatch.setattr(indexer.index.parallel, "SEGMENT_DOCS", segment_docs)
         monkeypatch.setattr(indexer.index.inverter, "BATCH_VALUES", 50)
+        monkeypatch.setattr(indexer.index.merge, "BATCH_VALUES", 50)
     corpus = _rich_corpus(tmp_path)
     one = build(tmp_path / "one", [corpus], full=True, workers=1)
     par = build(tmp_path / "par", [corpus], full=True, workers=3, parallel_min=2)
     gen = generations.current_generation(tmp_path / "par")
-    segments = _segment_count(tmp_path / "par")
-    assert segments == 3 if segment_docs is None else segments > 3      # really the parallel path
+    assert _segment_count(tmp_path / "par") == 3      # really the parallel path: one segment a worker
+    merged = [int(n) for n in log.read_text().split()]
+    assert len(merged) == 3 and (merged == [1, 1, 1] if segment_docs is None else max(merged) > 2)
     assert not [p for p in gen.iterdir() if p.name.endswith(".tmp")]   # worker runs removed
     assert par.articles_indexed == one.articles_indexed > 20
     assert [(p.path, p.reason) for p in par.problems] == [(p.path, p.reason) for p in one.problems]
@@ -247,6 +266,7 @@ def test_parallel_build_writes_the_same_index_as_one_process(tmp_path, monkeypat
     assert a["docs"] == b["docs"]                       # same documents, same order
     assert len(a["postings"]) > 1000 and a["postings"] == b["postings"]
     assert a["lengths"] == b["lengths"]
+    assert _field_totals(tmp_path / "one") == _field_totals(tmp_path / "par")
     assert generations.read_manifest(generations.current_generation(tmp_path / "one")) == generations.read_manifest(gen)
     engines = open_engine(tmp_path / "one"), open_engine(tmp_path / "par")
     for q in ("đảng viên", "dang vien", '"dang vien"', "kinh tế -xã", "Báo thử", "hòa bình thủy"):
