@@ -95,20 +95,36 @@ def split_positions(positions: np.ndarray, freqs: np.ndarray) -> tuple[np.ndarra
     return positions[starts], (positions - np.concatenate(([0], positions[:-1])))[later]
 
 
-def join_positions(first: int, later_gaps: np.ndarray) -> np.ndarray:
-    """One posting's positions from its first position and later gaps."""
-    return np.cumsum(np.concatenate(([first], later_gaps)))
+def join_positions(firsts: np.ndarray, later_gaps: np.ndarray, freqs: np.ndarray) -> np.ndarray:
+    """Postings' positions (int64, concatenated) from each one's first position
+    and the gaps between its later ones (posting after posting): the inverse
+    of :func:`split_positions`; ``freqs`` (all at least 1) says how many each has."""
+    values = np.empty(len(firsts) + len(later_gaps), np.int64)
+    heads = np.cumsum(freqs) - freqs
+    later = np.ones(len(values), bool)
+    later[heads] = False
+    values[heads], values[later] = firsts, later_gaps
+    return _restarted_cumsum(values, freqs, heads)
 
 
 ONE_READ_BYTES = 1 << 20   # positions of wanted postings this close together are read at once
 
 
-def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+def run_indexes(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """The indexes ``starts[i] .. starts[i] + lengths[i] - 1`` of every i, concatenated."""
     total = int(lengths.sum())
     if not total:
         return np.zeros(0, np.int64)
     return np.repeat(starts - (np.cumsum(lengths) - lengths), lengths) + np.arange(total)
+
+
+def _restarted_cumsum(values: np.ndarray, lengths: np.ndarray, heads: np.ndarray | None = None) -> np.ndarray:
+    """The running sum of ``values`` restarted at each of the consecutive runs
+    of ``lengths`` (every one at least 1; ``heads``: where each starts, if known)."""
+    running = np.cumsum(values)
+    if heads is None:
+        heads = np.cumsum(lengths) - lengths
+    return running - np.repeat(running[heads] - values[heads], lengths)
 
 
 def decode(raw: bytes | memoryview, code: int, count: int, offset: int = 0) -> np.ndarray:
@@ -434,12 +450,7 @@ def decode_records(blob: np.ndarray, starts: np.ndarray, counts: np.ndarray, npo
     ids = _restarted_cumsum(gaps, counts)
     if not npos.any():
         return ids, freqs, None
-    values = np.empty(len(firsts) + len(later_gaps), np.int64)
-    heads = np.cumsum(freqs) - freqs
-    slot = np.ones(len(values), bool)
-    slot[heads] = False
-    values[heads], values[slot] = firsts, later_gaps
-    return ids, freqs, _restarted_cumsum(values, freqs)
+    return ids, freqs, join_positions(firsts, later_gaps, freqs)
 
 
 def _gather(blob: np.ndarray, starts: np.ndarray, counts: np.ndarray, widths: np.ndarray) -> np.ndarray:
@@ -454,16 +465,6 @@ def _gather(blob: np.ndarray, starts: np.ndarray, counts: np.ndarray, widths: np
         wide = width > k
         out[wide] |= blob[at[wide] + k].astype(np.int64) << (8 * k)
     return out
-
-
-def _restarted_cumsum(values: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """The running sum of ``values`` restarted at each of the consecutive runs of ``lengths``."""
-    running = np.cumsum(values)
-    heads = np.cumsum(lengths) - lengths
-    held = lengths > 0
-    offsets = np.zeros(len(lengths), np.int64)
-    offsets[held] = running[heads[held]] - values[heads[held]]
-    return running - np.repeat(offsets, lengths)
 
 
 # --------------------------------------------------------------------------- reading
@@ -611,21 +612,13 @@ class PostingsFile:
         a, b = int(mine_at[0]), int(mine_at[-1] + mine[-1])
         if (b - a) * wg <= max(ONE_READ_BYTES, 4 * wg * int(mine.sum())):     # close together: one read
             gaps = decode(self._blob.read(gaps_at + wg * a, wg * (b - a)), code >> 6, b - a)
-            gaps = gaps[_ranges(mine_at - a, mine)]
+            gaps = gaps[run_indexes(mine_at - a, mine)]
         else:
             raw = b"".join(self._blob.read(gaps_at + wg * int(s), wg * int(k))
                            for s, k in zip(mine_at.tolist(), mine.tolist()) if k)
             gaps = decode(raw, code >> 6, int(mine.sum()))
         lengths = mine + 1
-        values = np.empty(int(lengths.sum()), np.int64)
-        heads = np.cumsum(lengths) - lengths
-        later_slots = np.ones(len(values), bool)
-        later_slots[heads] = False
-        values[heads] = firsts
-        values[later_slots] = gaps
-        running = np.cumsum(values)
-        # each posting's own running sum: subtract what the ones before it added
-        return lengths, running - np.repeat(running[heads] - firsts, lengths)
+        return lengths, join_positions(firsts, gaps, lengths)
 
     def spans(self, docnum: int, text_field: str) -> tuple[np.ndarray, np.ndarray]:
         """(starts, ends) of every syllable of a document's stored text field."""

@@ -210,11 +210,17 @@ def _batches(counts: np.ndarray, freqs: np.ndarray | None) -> list[tuple[int, in
         ends = np.cumsum(counts)
         per_posting = np.cumsum(freqs, dtype=np.int64)
         values = values + np.diff(np.concatenate(([0], per_posting[ends - 1]))) if len(counts) else values
+    return batch_ranges(values, BATCH_VALUES)
+
+
+def batch_ranges(values: np.ndarray, limit: int) -> list[tuple[int, int]]:
+    """Consecutive ranges of terms whose ``values`` (postings + positions of
+    each) add up to about ``limit`` (a larger term alone)."""
     cumulative = np.cumsum(values)
     out, lo = [], 0
-    while lo < len(counts):
+    while lo < len(values):
         base = cumulative[lo - 1] if lo else 0
-        hi = max(int(np.searchsorted(cumulative, base + BATCH_VALUES, side="right")), lo + 1)
-        out.append((lo, min(hi, len(counts))))
+        hi = max(int(np.searchsorted(cumulative, base + limit, side="right")), lo + 1)
+        out.append((lo, min(hi, len(values))))
         lo = hi
     return out

@@ -20,6 +20,7 @@ import numpy as np
 from whoosh.reading import SegmentReader
 
 from indexer.index import codec, whoosh_internals
+from indexer.index.inverter import batch_ranges
 from indexer.index.schema import TEXT_FIELDS
 
 BATCH_VALUES = 1 << 21      # postings + positions merged at once (bounds the temporaries)
@@ -67,38 +68,43 @@ def _copy_documents(merged_codec, storage, schema, segment, readers) -> dict[str
     perdoc = merged_codec.per_document_writer(storage, segment)
     scorable = [n for n in schema.names() if schema[n].scorable]
     lengths = {n: [] for n in scorable}
-    totals = {n: sum(r.field_length(n) for r in readers) for n in scorable}
-    names = sorted(schema.names())
+    names = sorted(schema.names())        # the order the inverter adds a document's fields in
     docnum = 0
     for reader in readers:
-        spans = codec.open_postings(reader)
-        per_field = {n: whoosh_internals.field_lengths(reader, n) for n in scorable}
+        here = {}
         for n in scorable:
-            held = per_field[n]
-            lengths[n].append(np.zeros(reader.doc_count_all(), np.float32) if held is None else held)
+            held = whoosh_internals.field_lengths(reader, n)
+            here[n] = np.zeros(reader.doc_count_all(), np.float32) if held is None else held
+            lengths[n].append(here[n])
+        spans = codec.open_postings(reader)
         try:
             for local in range(reader.doc_count_all()):
-                stored = reader.stored_fields(local)
                 perdoc.start_doc(docnum)
-                for field in TEXT_FIELDS:
-                    if isinstance(stored.get(field), str):
-                        perdoc.set_spans(field, *spans.spans(local, field))
-                for name in names:
-                    spec = schema[name]
-                    length = int(per_field[name][local]) if name in per_field and per_field[name] is not None else 0
-                    value = stored.get(name)
-                    if value is None and not length:
-                        continue
-                    perdoc.add_field(name, spec, value, length)
-                    if spec.column_type and value is not None:
-                        perdoc.add_column_value(name, spec.column_type, spec.to_column_value(value))
+                _copy_document(perdoc, schema, names, reader.stored_fields(local),
+                               {n: int(here[n][local]) for n in scorable}, spans, local)
                 perdoc.finish_doc()
                 docnum += 1
         finally:
             spans.close()
-    whoosh_internals.set_field_length_totals(perdoc, totals)
+    whoosh_internals.set_field_length_totals(perdoc, {n: sum(r.field_length(n) for r in readers) for n in scorable})
     perdoc.close()
     return {n: np.concatenate(parts).astype(np.int64) for n, parts in lengths.items()}
+
+
+def _copy_document(perdoc, schema, names: list[str], stored: dict, lengths: dict[str, int], spans,
+                   local: int) -> None:
+    """One document's fields, as the inverter gives them (only those it has)."""
+    for field in TEXT_FIELDS:
+        if isinstance(stored.get(field), str):
+            perdoc.set_spans(field, *spans.spans(local, field))
+    for name in names:
+        value, length = stored.get(name), lengths.get(name, 0)
+        if value is None and not length:
+            continue
+        spec = schema[name]
+        perdoc.add_field(name, spec, value, length)
+        if spec.column_type and value is not None:
+            perdoc.add_column_value(name, spec.column_type, spec.to_column_value(value))
 
 
 def _merge_field(writer, spec, fieldname: str, readers, files, offsets: np.ndarray,
@@ -108,9 +114,7 @@ def _merge_field(writer, spec, fieldname: str, readers, files, offsets: np.ndarr
     for reader, f in zip(readers, files):
         terms = list(reader.lexicon(fieldname)) if fieldname in reader.indexed_field_names() else []
         keys = np.fromiter((codec.term_key(fieldname, t) for t in terms), np.uint64, len(terms))
-        table = f.table
-        rows = np.searchsorted(table["keys"], keys)
-        per_segment.append((terms, rows))
+        per_segment.append((terms, np.searchsorted(f.table["keys"], keys)))
     union = sorted(set().union(*(terms for terms, _ in per_segment)))
     if not union:
         return
@@ -125,14 +129,8 @@ def _merge_field(writer, spec, fieldname: str, readers, files, offsets: np.ndarr
         located.append((where, rows))
     if lengths is None:
         lengths = np.zeros(int(offsets[-1]), np.int64)
-    cumulative = np.cumsum(values)
-    lo = 0
-    while lo < len(union):
-        base = cumulative[lo - 1] if lo else 0
-        hi = max(int(np.searchsorted(cumulative, base + BATCH_VALUES, side="right")), lo + 1)
-        hi = min(hi, len(union))
+    for lo, hi in batch_ranges(values, BATCH_VALUES):
         _merge_batch(writer, spec, fieldname, union[lo:hi], lo, files, located, offsets, lengths)
-        lo = hi
 
 
 def _merge_batch(writer, spec, fieldname, btexts, lo, files, located, offsets, lengths) -> None:
@@ -163,11 +161,7 @@ def _merge_batch(writer, spec, fieldname, btexts, lo, files, located, offsets, l
     counts = np.bincount(term_of, minlength=len(btexts))
     merged_positions = None
     if positions:
-        flat = np.concatenate(positions)
-        starts = np.cumsum(freqs) - freqs
-        new_freqs = freqs[order]
-        new_starts = np.cumsum(new_freqs) - new_freqs
-        take = np.repeat(starts[order] - new_starts, new_freqs) + np.arange(int(new_freqs.sum()))
-        merged_positions = flat[take]
+        starts = np.cumsum(freqs) - freqs          # each posting's positions, taken in the new order
+        merged_positions = np.concatenate(positions)[codec.run_indexes(starts[order], freqs[order])]
     docs, freqs = docs[order], freqs[order]
     writer.add_terms(fieldname, spec, list(btexts), counts, docs, freqs, merged_positions, lengths[docs])

@@ -137,9 +137,8 @@ def test_positions_split_and_join_back(positions, freqs):
     positions, freqs = np.asarray(positions, np.int64), np.asarray(freqs, np.int64)
     firsts, later = codec.split_positions(positions, freqs)
     assert len(firsts) == len(freqs) and len(later) == len(positions) - len(freqs) and (later > 0).all()
-    rest = np.cumsum(freqs - 1) - (freqs - 1)
-    joined = [codec.join_positions(int(f), later[r:r + k - 1]) for f, r, k in zip(firsts, rest, freqs)]
-    assert np.concatenate(joined).tolist() == positions.tolist()
+    joined = codec.join_positions(firsts, later, freqs)
+    assert joined.tolist() == positions.tolist()
 
 
 @pytest.mark.parametrize("term, positions, expected", [
