@@ -115,31 +115,30 @@ class PostingsReader:
 
     def _read(self, fieldname: str, term: str) -> tuple[Postings, list]:
         key = np.uint64(codec.term_key(fieldname, self._tbytes(fieldname, term)))
-        ids, weights, held = [], [], []
-        at = 0                  # where the segment's live postings start in the concatenation
-        for (_, offset), f, deleted in zip(self.leaves, self._files, self._deleted):
+        ids, weights = [], []
+        held: list = [None] * len(self.leaves)
+        views = []              # (segment, row, start, stop): a segment without deletions, in the concatenation
+        at = 0
+        for k, ((_, offset), f, deleted) in enumerate(zip(self.leaves, self._files, self._deleted)):
             row = f.find_key(key)
             if row is None:
-                held.append(None)
                 continue
             leaf_ids, leaf_weights = f.postings(row)
             leaf_ids += offset
             if len(deleted):
-                held.append((row, leaf_ids, leaf_weights))
+                held[k] = (row, leaf_ids, leaf_weights)
                 keep = self.live_mask()[leaf_ids]
                 leaf_ids, leaf_weights = leaf_ids[keep], leaf_weights[keep]
             else:
-                held.append((row, at, at + len(leaf_ids)))
+                views.append((k, row, at, at + len(leaf_ids)))
             ids.append(leaf_ids)
             weights.append(leaf_weights)
             at += len(leaf_ids)
         if not ids:
             return EMPTY, held
         postings = Postings(np.concatenate(ids), np.concatenate(weights))
-        for k, here in enumerate(held):   # a segment without deletions: its slice of the live postings
-            if here is not None and isinstance(here[1], int):
-                row, start, stop = here
-                held[k] = (row, postings.docnums[start:stop], postings.weights[start:stop])
+        for k, row, start, stop in views:
+            held[k] = (row, postings.docnums[start:stop], postings.weights[start:stop])
         return postings, held
 
     def positions(self, fieldname: str, term: str, docnums) -> dict[int, np.ndarray]:
