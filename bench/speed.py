@@ -808,12 +808,9 @@ def build_vnsearch(corpus: Corpus, index_dir: Path, workdir: Path, name: str) ->
 
 def segment_count(index_dir: Path) -> int:
     """Segments of the index's current generation (each query reads every one's lists)."""
-    from indexer.index import generations, whoosh_internals
-    ix = generations.open_current(index_dir)
-    try:
-        return len(whoosh_internals.segments(ix))
-    finally:
-        ix.close()
+    from indexer.index import generations
+    with generations.open_current(index_dir).searcher() as searcher:
+        return len(searcher.reader().leaf_readers())
 
 
 _SELF_IMPORT = ("import importlib.util, sys; "

@@ -59,3 +59,20 @@ def open_engine():
     yield factory
     for engine in opened:
         engine.close()
+
+
+def count_merges(monkeypatch, log: Path):
+    """Record, in ``log``, how many part segments each build worker merges
+    (the workers are forked: a file is what reaches the test); returns a
+    function reading the counts logged so far."""
+    import indexer.index.parallel
+    real_merge = indexer.index.parallel.merge_segments
+
+    def spy(storage, schema, segments):
+        with open(log, "a") as f:
+            f.write(f"{len(segments)}\n")
+        return real_merge(storage, schema, segments)
+
+    monkeypatch.setattr(indexer.index.parallel, "merge_segments", spy)
+    log.write_text("")
+    return lambda: [int(n) for n in log.read_text().split()]

@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from indexer.cli import main
-from tests.support import SEEDS, make_corpus
+from tests.support import SEEDS, count_merges, make_corpus
 
 
 @pytest.fixture
@@ -135,7 +135,6 @@ def test_a_bad_build_variable_is_a_clear_error_and_builds_nothing(cli, monkeypat
 def test_segment_docs_sets_the_articles_a_worker_holds_before_writing_a_part(tmp_path, monkeypatch):
     """Each worker writes a part segment every VNSEARCH_SEGMENT_DOCS articles
     and merges its parts: one segment a worker either way, the same documents."""
-    import indexer.index.parallel
     from indexer import build
     from indexer.index import generations
     corpus = tmp_path / "corpus"
@@ -144,22 +143,14 @@ def test_segment_docs_sets_the_articles_a_worker_holds_before_writing_a_part(tmp
                 for i in range(30)]
     (corpus / "tin.jsonl").write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in articles),
                                       encoding="utf-8")
-    log = tmp_path / "parts.log"        # written by the forked workers
-    real_merge = indexer.index.parallel.merge_segments
-
-    def spy(storage, schema, segments):
-        with open(log, "a") as f:
-            f.write(f"{len(segments)} ")
-        return real_merge(storage, schema, segments)
-
-    monkeypatch.setattr(indexer.index.parallel, "merge_segments", spy)
+    merges = count_merges(monkeypatch, tmp_path / "parts.log")
     found = {}
     for per_segment in ("1000", "4"):
         monkeypatch.setenv("VNSEARCH_SEGMENT_DOCS", per_segment)
-        log.write_text("")
+        before = len(merges())
         build(tmp_path / per_segment, [corpus], full=True, workers=2, parallel_min=2)
         with generations.open_current(tmp_path / per_segment).searcher() as s:
-            found[per_segment] = (sorted(map(int, log.read_text().split())), len(s.reader().leaf_readers()),
+            found[per_segment] = (sorted(merges()[before:]), len(s.reader().leaf_readers()),
                                   sorted(d["id"] for d in s.all_stored_fields()))
     assert found["1000"][:2] == ([1, 1], 2)
     assert found["4"][:2] == ([4, 4], 2)      # 15 articles a worker: parts of 4, 4, 4 and 3

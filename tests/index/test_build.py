@@ -10,7 +10,7 @@ import indexer.analysis.pipeline
 import indexer.index.build
 from indexer import build, SearchEngine
 from indexer.index import generations
-from tests.support import SEEDS, make_corpus, open_engine  # noqa: F401 (fixture)
+from tests.support import SEEDS, count_merges, make_corpus, open_engine  # noqa: F401 (fixture)
 
 
 @pytest.fixture
@@ -238,15 +238,7 @@ def _segment_count(index_dir: Path) -> int:
 
 @pytest.mark.parametrize("segment_docs", [None, 7])
 def test_parallel_build_writes_the_same_index_as_one_process(tmp_path, monkeypatch, open_engine, segment_docs):
-    log = tmp_path / "merged.log"       # written by the forked workers
-    real_merge = indexer.index.parallel.merge_segments
-
-    def spy(storage, schema, segments):
-        with open(log, "a") as f:
-            f.write(f"{len(segments)}\n")
-        return real_merge(storage, schema, segments)
-
-    monkeypatch.setattr(indexer.index.parallel, "merge_segments", spy)
+    merges = count_merges(monkeypatch, tmp_path / "merged.log")
     if segment_docs:        # each worker writes several segments, each handed to the codec in many batches, then merges them
         monkeypatch.setattr(indexer.index.parallel, "SEGMENT_DOCS", segment_docs)
         monkeypatch.setattr(indexer.index.inverter, "BATCH_VALUES", 50)
@@ -256,7 +248,7 @@ def test_parallel_build_writes_the_same_index_as_one_process(tmp_path, monkeypat
     par = build(tmp_path / "par", [corpus], full=True, workers=3, parallel_min=2)
     gen = generations.current_generation(tmp_path / "par")
     assert _segment_count(tmp_path / "par") == 3      # really the parallel path: one segment a worker
-    merged = [int(n) for n in log.read_text().split()]
+    merged = merges()
     assert len(merged) == 3 and (merged == [1, 1, 1] if segment_docs is None else max(merged) > 2)
     assert not [p for p in gen.iterdir() if p.name.endswith(".tmp")]   # worker runs removed
     assert par.articles_indexed == one.articles_indexed > 20
